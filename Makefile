@@ -1,0 +1,51 @@
+# Berth — `make test` runs every test (unit, CLI, real dockerd, real systemd hosts);
+# `make demo` runs Berth for real on two booted hosts. Both install what they need.
+
+SHELL        := /bin/bash
+SWIFT        ?= swift
+RELEASE_DIR  := .build/release
+AGENT_BIN    := $(RELEASE_DIR)/berth-agent
+CTL_BIN      := $(RELEASE_DIR)/berthctl
+ROOTFS       ?= /var/cache/berth-test/rootfs
+PREFIX       ?= /usr/local
+
+.PHONY: all build agent deps rootfs test unit-test demo bench install clean
+
+all: build
+
+# System packages the tests and the demo drive for real.
+deps:
+	@scripts/deps.sh
+
+build:
+	$(SWIFT) build
+
+# One self-contained static binary: what goes onto a host.
+agent:
+	$(SWIFT) build -c release --static-swift-stdlib --product berth-agent
+	$(SWIFT) build -c release --static-swift-stdlib --product berthctl
+
+rootfs: deps
+	@scripts/rootfs.sh >/dev/null
+
+test: deps agent rootfs
+	BERTH_AGENT_BIN=$(CURDIR)/$(AGENT_BIN) BERTH_ROOTFS=$(ROOTFS) $(SWIFT) test 2>&1 | tee .build/test.log; exit $${PIPESTATUS[0]}
+
+# Unit and CLI tests only (no root, no hosts): fast feedback while editing.
+unit-test:
+	BERTH_SKIP_HOSTS=1 $(SWIFT) test
+
+demo: deps agent rootfs
+	scripts/demo.sh
+
+bench: deps agent rootfs
+	bench/noop.sh
+
+install: agent
+	install -m 0755 $(AGENT_BIN) $(DESTDIR)$(PREFIX)/bin/berth-agent
+	install -m 0755 $(CTL_BIN) $(DESTDIR)$(PREFIX)/bin/berthctl
+	install -d $(DESTDIR)/etc/systemd/system
+	install -m 0644 systemd/berth-agent.service systemd/berth-agent.timer systemd/berth-agent.path systemd/berth-agent-run.service $(DESTDIR)/etc/systemd/system/
+
+clean:
+	rm -rf .build

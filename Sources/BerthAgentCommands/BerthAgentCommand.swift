@@ -1,0 +1,35 @@
+import ArgumentParser
+import BerthAgent
+import BerthCore
+import Foundation
+
+/// The `berth-agent` command tree: keeps one Docker host as the fleet repository says.
+public struct BerthAgentCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "berth-agent",
+        abstract: "Keep this Docker host's dockerd listeners and TLS as the fleet repository says.",
+        discussion: """
+            reconcile exit codes: 0 in-sync or repaired; 3 pending-restart; 4 awaiting-certificate;
+            5 rolled-back; 6 failed; 7 invalid-state; 64 bad usage.
+            plan exit codes: 0 nothing would change; 2 something would; 1 it could not plan.
+            """,
+        version: BerthVersion.current,
+        subcommands: [Reconcile.self, Plan.self, Run.self, Status.self],
+        defaultSubcommand: Reconcile.self
+    )
+
+    public init() {}
+
+    public static func runMain() async -> Never {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand { try await asyncCommand.run() } else { try command.run() }
+            Foundation.exit(0)
+        } catch let error as BerthError {
+            FileHandle.standardError.write(Data("berth-agent: \(error)\n".utf8))
+            Foundation.exit(error.code == .usage ? 64 : 1)
+        } catch {
+            exit(withError: error)
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import BerthAgent
+import BerthCore
+import Foundation
+
+/// `berth-agent plan`: what reconcile would do, with diffs; changes nothing.
+struct Plan: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show what reconcile would change, with reasons and diffs; change nothing.",
+        discussion: """
+            Exits 0 when nothing would change, 2 when something would, 1 when it cannot plan
+            (invalid desired state, no docker.service).
+
+            Example:
+              berth-agent plan --state /srv/fleet
+            """
+    )
+
+    @OptionGroup var options: AgentOptions
+    @OptionGroup var output: JSONFlag
+
+    func run() async throws {
+        let settings = try options.settings()
+        let environment = options.environment()
+        let (report, plan) = await Reconciler(settings: settings, environment: environment).plan()
+        await environment.engine.shutdown()
+        if output.json {
+            FileHandle.standardOutput.write(Data(try report.encoded()))
+        } else {
+            print(ReportFormatter.plan(report, plan: plan))
+        }
+        guard let plan else { throw ExitCode(1) }
+        throw ExitCode(plan.isNoOp && report.pendingCSR == nil ? 0 : 2)
+    }
+}

@@ -1,0 +1,69 @@
+import BerthCore
+import Foundation
+
+/// `systemctl` and `journalctl` for the docker unit, through a ``CommandRunner``.
+public struct Systemctl: Sendable {
+    public var runner: any CommandRunner
+    public var unit: String
+
+    public init(runner: any CommandRunner, unit: String = "docker.service") {
+        self.runner = runner
+        self.unit = unit
+    }
+
+    static let properties = ["LoadState", "ActiveState", "MainPID", "ExecStart", "DropInPaths", "NeedDaemonReload"]
+
+    /// What systemd has loaded for the unit.
+    public func show() async throws -> UnitState {
+        let result = try await runner.check(Command("systemctl", ["show", unit, "--no-pager", "-p", Self.properties.joined(separator: ",")]))
+        return Self.parseShow(result.output)
+    }
+
+    /// Parses `systemctl show -p ...` output (`Key=value` lines).
+    public static func parseShow(_ text: String) -> UnitState {
+        var state = UnitState()
+        for line in text.split(separator: "\n") {
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            let key = String(line[..<eq])
+            let value = String(line[line.index(after: eq)...])
+            switch key {
+            case "LoadState": state.loaded = value == "loaded"
+            case "ActiveState": state.activeState = value
+            case "MainPID": state.mainPID = Int(value) ?? 0
+            case "NeedDaemonReload": state.needDaemonReload = value == "yes"
+            case "DropInPaths": state.dropInPaths = value.split(separator: " ").map(String.init)
+            case "ExecStart":
+                // `{ path=/usr/sbin/dockerd ; argv[]=/usr/sbin/dockerd -H fd:// ... ; ignore_errors=no ; ... }`
+                if let start = value.range(of: "argv[]=") {
+                    let rest = value[start.upperBound...]
+                    let end = rest.range(of: " ; ")?.lowerBound ?? rest.endIndex
+                    state.execStart = rest[..<end].split(separator: " ").map(String.init)
+                }
+            default: break
+            }
+        }
+        return state
+    }
+
+    public func daemonReload() async throws {
+        try await runner.check(Command("systemctl", ["daemon-reload"]))
+    }
+
+    public func restart() async throws {
+        try await runner.check(Command("systemctl", ["restart", unit]))
+    }
+
+    public func resetFailed() async {
+        _ = try? await runner.run(Command("systemctl", ["reset-failed", unit]))
+    }
+
+    public func isActive() async -> Bool {
+        (try? await runner.run(Command("systemctl", ["is-active", "--quiet", unit])).succeeded) ?? false
+    }
+
+    /// The unit's last journal lines, for reports of a failed restart.
+    public func journal(lines: Int = 25) async -> [String] {
+        guard let result = try? await runner.run(Command("journalctl", ["-u", unit, "-n", "\(lines)", "--no-pager", "-o", "short-iso"])) else { return [] }
+        return result.output.split(separator: "\n").map(String.init).suffix(lines)
+    }
+}

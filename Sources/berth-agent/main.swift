@@ -1,0 +1,3 @@
+import BerthAgentCommands
+
+await BerthAgentCommand.runMain()

@@ -1,0 +1,3 @@
+import BerthctlCommands
+
+await Berthctl.runMain()

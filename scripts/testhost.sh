@@ -1,0 +1,265 @@
+#!/usr/bin/env bash
+# Usage: scripts/testhost.sh COMMAND ...
+#
+# Boots throwaway systemd + dockerd "hosts" with systemd-nspawn for end-to-end tests.
+#   boot NAME [--network HOST_ADDR/PREFIX CONTAINER_ADDR/PREFIX] [--bind SRC:DST]...
+#        Boot a copy (-x) of the cached root filesystem (scripts/rootfs.sh) and wait until
+#        docker.service is active inside. Each host gets its own network namespace; with
+#        --network it also gets a veth pair: host side (ve-NAME, possibly shortened; see
+#        `veth NAME`) gets HOST_ADDR, the container side host0 gets CONTAINER_ADDR.
+#   exec NAME CMD...   Run CMD inside (all namespaces), clean environment, exit code kept.
+#   cp NAME SRC DST    Copy a host file into the host; keeps mode. DST may be an existing
+#                      directory or end in / (created). Parent directories are created.
+#   pid NAME           Print the PID of the container's systemd (the "leader").
+#   root NAME          Print /proc/LEADER/root.
+#   veth NAME          Print the name of the host-side veth link (empty without --network).
+#   stop NAME...|--all Stop hosts, remove their veth links, copies and state. Idempotent.
+# Progress goes to stderr. Needs root.
+#   BERTH_ROOTFS           root filesystem (default /var/cache/berth-test/rootfs)
+#   BERTH_TESTHOST_STATE   state directory (default /run/berth-testhosts)
+#   BERTH_TESTHOST_TIMEOUT seconds to wait for docker.service (default 90)
+#   BERTH_TESTHOST_KEEP=1  leave a host that failed to boot running, for debugging
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOTFS=${BERTH_ROOTFS:-/var/cache/berth-test/rootfs}
+STATE=${BERTH_TESTHOST_STATE:-/run/berth-testhosts}
+TIMEOUT=${BERTH_TESTHOST_TIMEOUT:-90}
+INSIDE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+log() { echo "testhost: $*" >&2; }
+die() { log "$*"; exit 125; }
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
+
+# Start time of a live process (field 22 of /proc/PID/stat): PID plus start time names a
+# process unambiguously, so a recycled PID is never taken for one of ours.
+starttime() {
+    local s
+    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    s=${s##*) }
+    set -- $s
+    [ "$1" != Z ] || return 1 # a zombie is gone, only not yet reaped
+    echo "${20}"
+}
+# alive FILE: the process recorded in FILE ("PID STARTTIME") still runs.
+alive() {
+    local pid st
+    read -r pid st 2>/dev/null <"$1" || return 1
+    [ -n "$pid" ] && [ "$(starttime "$pid" || true)" = "$st" ]
+}
+record() { echo "$2 $(starttime "$2")" >"$1"; }
+pidof_file() { cut -d' ' -f1 "$1"; }
+wait_gone() { # FILE SECONDS
+    local i
+    for ((i = 0; i < $2 * 10; i++)); do alive "$1" || return 0; sleep 0.1; done
+    return 1
+}
+
+# The container's systemd: a child of nspawn that is PID 1 in its own PID namespace.
+find_leader() {
+    local f k v ppid nspid
+    for f in /proc/[0-9]*/status; do
+        ppid="" nspid=""
+        while read -r k v; do
+            case $k in PPid:) ppid=$v ;; NSpid:) nspid=${v##*[[:space:]]} ;; esac
+        done 2>/dev/null <"$f" || continue
+        if [ "$ppid" = "$1" ] && [ "$nspid" = 1 ]; then f=${f#/proc/}; echo "${f%/status}"; return 0; fi
+    done
+    return 1
+}
+
+# nspawn -x copies the tree to .#machine.XXX next to it and holds an OFD lock on
+# .#.#machine.XXX.lck while it runs; it removes both on exit, unless it is killed (also
+# SIGTERM while still copying). Remove copies whose lock nobody holds.
+sweep_copies() {
+    local dir lck ino copy
+    dir=$(dirname "$ROOTFS")
+    for lck in "$dir"/.#.#machine.*.lck; do
+        [ -e "$lck" ] || continue
+        ino=$(stat -c %i "$lck") || continue
+        grep -q ":$ino " /proc/locks && continue
+        copy=$dir/${lck#"$dir"/.#}
+        copy=${copy%.lck}
+        log "removing leftover copy $copy"
+        rm -rf --one-file-system "$copy"
+        rm -f "$lck"
+    done
+}
+
+hostdir() {
+    [[ $1 =~ ^[a-z0-9][a-z0-9-]{0,30}$ ]] || die "bad host name '$1' (use [a-z0-9-], at most 31 chars)"
+    echo "$STATE/$1"
+}
+leader_of() {
+    local d
+    d=$(hostdir "$1")
+    alive "$d/leader" 2>/dev/null || die "host $1 is not running"
+    pidof_file "$d/leader"
+}
+inside() { # LEADER CMD...: run CMD in the container with a clean environment
+    local l=$1
+    shift
+    nsenter -t "$l" -a env -i PATH="$INSIDE_PATH" HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" "$@"
+}
+
+cmd_boot() {
+    local name=${1:-} d rootfs net=() nsargs=() leader veth="" i status failed_since
+    [ -n "$name" ] || usage
+    shift
+    d=$(hostdir "$name")
+    while (($#)); do
+        case $1 in
+            --network) (($# >= 3)) || usage; net=("$2" "$3"); shift 3 ;;
+            --bind) (($# >= 2)) || usage; nsargs+=("--bind=$2"); shift 2 ;;
+            *) usage ;;
+        esac
+    done
+    # A private network namespace always: in the machine's namespace /proc/sys is read-only
+    # (dockerd fails to enable ip_forward) and dockerd would rewrite the machine's iptables.
+    nsargs+=(--private-network)
+    ((${#net[@]})) && nsargs+=(--network-veth)
+
+    if [ -d "$d" ]; then
+        alive "$d/nspawn" 2>/dev/null && die "host $name is already running"
+        cmd_stop "$name"
+    fi
+    rootfs=$("$HERE/rootfs.sh")
+    sweep_copies
+    mkdir -p "$d"
+    trap "boot_failed $name" EXIT
+    trap 'exit 130' INT TERM
+    log "booting $name"
+    SECONDS=0
+    # setsid so the host outlives this script and its caller's terminal; all output to a
+    # file so no pipe of the caller stays open.
+    setsid bash -c 'echo "$$ $(cut -d" " -f22 /proc/$$/stat)" >"$0"; exec "$@"' "$d/nspawn" \
+        systemd-nspawn --keep-unit --register=no --console=passive --capability=all \
+        -x -D "$rootfs" --machine="$name" --hostname="$name" "${nsargs[@]}" -b \
+        </dev/null >"$d/console.log" 2>&1 &
+    disown
+
+    until leader=$(alive "$d/nspawn" && find_leader "$(pidof_file "$d/nspawn")"); do
+        [ -s "$d/nspawn" ] && ! alive "$d/nspawn" && { log "nspawn exited:"; cat "$d/console.log" >&2; return 1; }
+        ((SECONDS < TIMEOUT)) || { log "no container after $TIMEOUT s"; return 1; }
+        sleep 0.1
+    done
+    record "$d/leader" "$leader"
+    log "$name: container up after $SECONDS s (leader $leader)"
+
+    if ((${#net[@]})); then
+        # host0's peer index inside is the ifindex of the host side (ve-NAME, shortened
+        # with a hash when longer than 15 characters).
+        i=$(nsenter -t "$leader" -n ip -o link show host0 | sed -n 's/^[0-9]*: host0@if\([0-9]*\):.*/\1/p')
+        veth=$(ip -o link show | awk -F': ' -v i="$i" '$1 == i {sub(/@.*/, "", $2); print $2}')
+        [ -n "$veth" ] || { log "no host side for host0 (ifindex $i)"; return 1; }
+        echo "$veth" >"$d/veth"
+        ip addr add "${net[0]}" dev "$veth"
+        ip link set "$veth" up
+        nsenter -t "$leader" -n ip addr add "${net[1]}" dev host0
+        nsenter -t "$leader" -n ip link set host0 up
+        log "$name: $veth ${net[0]} <-> host0 ${net[1]}"
+    fi
+
+    failed_since=""
+    while status=$(inside "$leader" systemctl is-active docker 2>/dev/null || true) && [ "$status" != active ]; do
+        alive "$d/nspawn" || { log "nspawn exited:"; cat "$d/console.log" >&2; return 1; }
+        # "failed" for 5 s: out of restarts (StartLimitBurst), no point in waiting longer.
+        [ "$status" = failed ] && failed_since=${failed_since:-$SECONDS} || failed_since=""
+        if ((SECONDS >= TIMEOUT)) || { [ -n "$failed_since" ] && ((SECONDS - failed_since >= 5)); }; then
+            log "docker.service not active after $SECONDS s ($status)"
+            inside "$leader" systemctl status --no-pager docker >&2 || true
+            inside "$leader" journalctl --no-pager -n 200 -u containerd -u docker >&2 || true
+            return 1
+        fi
+        sleep 0.2
+    done
+    trap - EXIT INT TERM
+    log "$name: docker active after $SECONDS s"
+}
+
+boot_failed() {
+    status=$?
+    trap - EXIT
+    ((status)) || return 0
+    if [ "${BERTH_TESTHOST_KEEP:-}" = 1 ]; then
+        log "boot of $1 failed; left running (BERTH_TESTHOST_KEEP=1)"
+    else
+        log "boot of $1 failed; stopping it"
+        cmd_stop "$1" || true
+    fi
+    exit "$status"
+}
+
+cmd_exec() {
+    (($# >= 2)) || usage
+    local l
+    l=$(leader_of "$1")
+    shift
+    inside "$l" "$@"
+}
+
+cmd_cp() {
+    (($# == 3)) || usage
+    local l mode
+    l=$(leader_of "$1")
+    [ -f "$2" ] || die "no such file: $2"
+    mode=$(stat -c %a "$2")
+    # Through nsenter, not /proc/PID/root/DST: absolute symlinks in the container (such as
+    # /var/run -> /run) would resolve on the machine. Temporary file + rename, so a running
+    # binary can be replaced.
+    inside "$l" sh -c 'd=$1
+        case $d in */) mkdir -p "$d" && d=$d$2 ;; *) if [ -d "$d" ]; then d=$d/$2; fi ;; esac
+        mkdir -p "$(dirname "$d")" && cat >"$d.cp-tmp" && chmod "$3" "$d.cp-tmp" && mv -f "$d.cp-tmp" "$d"' \
+        sh "$3" "$(basename "$2")" "$mode" <"$2"
+}
+
+cmd_stop() {
+    local name d veth i
+    if [ "${1:-}" = --all ]; then
+        for d in "$STATE"/*/; do [ -d "$d" ] && cmd_stop "$(basename "$d")"; done
+        return 0
+    fi
+    (($#)) || usage
+    for name; do
+        d=$(hostdir "$name")
+        [ -d "$d" ] || { log "$name: not running"; continue; }
+        log "stopping $name"
+        # SIGTERM makes nspawn ask the container's systemd to power off. It is repeated:
+        # one sent while that systemd is still starting up is lost.
+        for ((i = 0; i < 15; i++)); do
+            alive "$d/nspawn" || break
+            kill -TERM "$(pidof_file "$d/nspawn")" 2>/dev/null || true
+            wait_gone "$d/nspawn" 2 && break
+        done
+        # SIGKILL to the container's PID 1 kills everything in its PID namespace; nspawn
+        # then exits by itself (and removes its copy).
+        if alive "$d/leader"; then
+            log "$name: no clean poweroff, killing the container"
+            kill -KILL "$(pidof_file "$d/leader")" 2>/dev/null || true
+            wait_gone "$d/leader" 10 || log "$name: leader $(pidof_file "$d/leader") survives SIGKILL"
+            wait_gone "$d/nspawn" 10 || true
+        fi
+        if alive "$d/nspawn"; then
+            kill -KILL "$(pidof_file "$d/nspawn")" 2>/dev/null || true
+            wait_gone "$d/nspawn" 10 || log "$name: nspawn survives SIGKILL"
+        fi
+        if alive "$d/nspawn" || alive "$d/leader"; then
+            log "$name: could not stop it, state kept in $d"
+            return 1
+        fi
+        veth=$(cat "$d/veth" 2>/dev/null || true)
+        if [ -n "$veth" ] && ip link show "$veth" >/dev/null 2>&1; then ip link del "$veth" || true; fi
+        # Left by a killed nspawn (it cannot remove it itself when /run is not a tmpfs).
+        rm -rf --one-file-system "/run/systemd/nspawn/propagate/$name"
+        rm -rf "$d"
+    done
+    sweep_copies
+}
+
+case ${1:-} in
+    boot | exec | cp | stop) c=$1; shift; "cmd_$c" "$@" ;;
+    pid) (($# == 2)) || usage; leader_of "$2" ;;
+    root) (($# == 2)) || usage; echo "/proc/$(leader_of "$2")/root" ;;
+    veth) (($# == 2)) || usage; hostdir "$2" >/dev/null; cat "$STATE/$2/veth" 2>/dev/null || true ;;
+    *) usage ;;
+esac
