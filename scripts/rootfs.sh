@@ -69,7 +69,7 @@ exec 9>"$ROOTFS.lock"
 flock 9
 
 if [ "$(cat "$ROOTFS/etc/berth-rootfs.stamp" 2>/dev/null)" != "$STAMP" ]; then
-    log "building $ROOTFS (takes a few minutes)"
+    log "building $ROOTFS (about a minute)"
     start=$SECONDS
     remove_tree "$ROOTFS.tmp"
     debootstrap --variant=minbase --include="$INCLUDE" "$SUITE" "$ROOTFS.tmp" >&2

@@ -91,9 +91,12 @@ hostdir() {
     echo "$STATE/$1"
 }
 leader_of() {
-    local d
+    local d l
     d=$(hostdir "$1")
-    alive "$d/leader" 2>/dev/null || die "host $1 is not running"
+    if ! alive "$d/leader" && alive "$d/nspawn"; then # boot gave up early (BERTH_TESTHOST_KEEP)
+        l=$(find_leader "$(pidof_file "$d/nspawn")") && record "$d/leader" "$l"
+    fi
+    alive "$d/leader" || die "host $1 is not running"
     pidof_file "$d/leader"
 }
 inside() { # LEADER CMD...: run CMD in the container with a clean environment
@@ -213,47 +216,54 @@ cmd_cp() {
         sh "$3" "$(basename "$2")" "$mode" <"$2"
 }
 
-cmd_stop() {
-    local name d veth i
-    if [ "${1:-}" = --all ]; then
-        for d in "$STATE"/*/; do [ -d "$d" ] && cmd_stop "$(basename "$d")"; done
-        return 0
-    fi
-    (($#)) || usage
-    for name; do
-        d=$(hostdir "$name")
-        [ -d "$d" ] || { log "$name: not running"; continue; }
-        log "stopping $name"
-        # SIGTERM makes nspawn ask the container's systemd to power off. It is repeated:
-        # one sent while that systemd is still starting up is lost.
-        for ((i = 0; i < 15; i++)); do
-            alive "$d/nspawn" || break
-            kill -TERM "$(pidof_file "$d/nspawn")" 2>/dev/null || true
-            wait_gone "$d/nspawn" 2 && break
-        done
-        # SIGKILL to the container's PID 1 kills everything in its PID namespace; nspawn
-        # then exits by itself (and removes its copy).
-        if alive "$d/leader"; then
-            log "$name: no clean poweroff, killing the container"
-            kill -KILL "$(pidof_file "$d/leader")" 2>/dev/null || true
-            wait_gone "$d/leader" 10 || log "$name: leader $(pidof_file "$d/leader") survives SIGKILL"
-            wait_gone "$d/nspawn" 10 || true
-        fi
-        if alive "$d/nspawn"; then
-            kill -KILL "$(pidof_file "$d/nspawn")" 2>/dev/null || true
-            wait_gone "$d/nspawn" 10 || log "$name: nspawn survives SIGKILL"
-        fi
-        if alive "$d/nspawn" || alive "$d/leader"; then
-            log "$name: could not stop it, state kept in $d"
-            return 1
-        fi
-        veth=$(cat "$d/veth" 2>/dev/null || true)
-        if [ -n "$veth" ] && ip link show "$veth" >/dev/null 2>&1; then ip link del "$veth" || true; fi
-        # Left by a killed nspawn (it cannot remove it itself when /run is not a tmpfs).
-        rm -rf --one-file-system "/run/systemd/nspawn/propagate/$name"
-        rm -rf "$d"
+stop_one() {
+    local name=$1 d veth i
+    d=$(hostdir "$name")
+    [ -d "$d" ] || { log "$name: not running"; return 0; }
+    log "stopping $name"
+    # SIGTERM makes nspawn ask the container's systemd to power off. It is repeated: one
+    # sent while that systemd is still starting up is lost.
+    for ((i = 0; i < 15; i++)); do
+        alive "$d/nspawn" || break
+        kill -TERM "$(pidof_file "$d/nspawn")" 2>/dev/null || true
+        wait_gone "$d/nspawn" 2 && break
     done
+    # SIGKILL to the container's PID 1 kills everything in its PID namespace; nspawn then
+    # exits by itself.
+    if alive "$d/leader"; then
+        log "$name: no clean poweroff, killing the container"
+        kill -KILL "$(pidof_file "$d/leader")" 2>/dev/null || true
+        wait_gone "$d/leader" 10 || true
+        wait_gone "$d/nspawn" 10 || true
+    fi
+    if alive "$d/nspawn"; then
+        kill -KILL "$(pidof_file "$d/nspawn")" 2>/dev/null || true
+        wait_gone "$d/nspawn" 10 || true
+    fi
+    if alive "$d/nspawn" || alive "$d/leader"; then
+        log "$name: could not stop it, state kept in $d"
+        return 1
+    fi
+    veth=$(cat "$d/veth" 2>/dev/null || true)
+    if [ -n "$veth" ] && ip link show "$veth" >/dev/null 2>&1; then ip link del "$veth" || true; fi
+    # Left by a killed nspawn (nor can nspawn remove it itself when /run is not a tmpfs).
+    rm -rf --one-file-system "/run/systemd/nspawn/propagate/$name"
+    rm -rf "$d"
+}
+
+cmd_stop() { # stops the hosts in parallel, then removes leftover copies
+    local names=() pids=() d p rc=0
+    if [ "${1:-}" = --all ]; then
+        for d in "$STATE"/*/; do [ -d "$d" ] && names+=("$(basename "$d")"); done
+    else
+        (($#)) || usage
+        names=("$@")
+    fi
+    for p in "${names[@]}"; do hostdir "$p" >/dev/null; done
+    for p in "${names[@]}"; do stop_one "$p" & pids+=($!); done
+    for p in "${pids[@]}"; do wait "$p" || rc=1; done
     sweep_copies
+    return "$rc"
 }
 
 case ${1:-} in

@@ -61,13 +61,14 @@ actor AgentLoop {
             } else {
                 backoff = 5
             }
-            let timer = Task { [weak self] in
+            let stamp = lastStamp
+            let timer = Task { [weak self, stamp, delay] in
                 let deadline = Date().addingTimeInterval(delay)
                 while Date() < deadline {
                     try? await Task.sleep(nanoseconds: 1_000_000_000)
                     if Task.isCancelled { return }
                     notifier.watchdog()
-                    if let self, await self.stateChanged(since: lastStamp) { await self.post(.changed); return }
+                    if let self, await self.stateChanged(since: stamp) { await self.post(.changed); return }
                 }
                 await self?.post(.timer)
             }

@@ -29,7 +29,8 @@ public struct Berthctl: AsyncParsableCommand {
             }
             Foundation.exit(0)
         } catch {
-            Foundation.exit(ErrorReporter(tool: "berthctl").report(error) ?? exitCode(for: error).rawValue)
+            if let status = ErrorReporter(tool: "berthctl").report(error) { Foundation.exit(status) }
+            exit(withError: error)  // help, usage errors and explicit exit codes, as ArgumentParser prints them
         }
     }
 }

@@ -108,7 +108,8 @@ private final class ParseContext {
             }
             let path = field.isEmpty ? key : "\(field).\(key)"
             guard allowed.contains(key) else {
-                let close = allowed.first { $0.lowercased() == key.lowercased() }
+                let close = allowed.min { editDistance($0.lowercased(), key.lowercased()) < editDistance($1.lowercased(), key.lowercased()) }
+                    .flatMap { editDistance($0.lowercased(), key.lowercased()) <= 2 ? $0 : nil }
                 let hint = close.map { "did you mean \"\($0)\"? " } ?? ""
                 error(keyNode, field: path, "unknown key \"\(key)\"; \(hint)valid keys here are \(allowed.joined(separator: ", "))")
                 continue
@@ -122,6 +123,22 @@ private final class ParseContext {
             out.append((key, keyNode, value))
         }
         return out
+    }
+
+    /// Levenshtein distance, for "did you mean" hints on misspelt keys.
+    func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                let current = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = current
+            }
+        }
+        return a.isEmpty ? b.count : row[b.count]
     }
 
     func kind(_ node: Node) -> String {

@@ -81,7 +81,7 @@ public enum AtomicFile {
         [HostLayout.dropInDir, HostLayout.tlsDir, HostLayout.stateDir].contains { path.hasSuffix($0) || path.contains($0 + "/") }
     }
 
-    static func makeDirectories(_ path: String, mode: UInt16) throws {
+    public static func makeDirectories(_ path: String, mode: UInt16) throws {
         var st = stat()
         if lstat(path, &st) == 0 {
             if (st.st_mode & S_IFMT) == S_IFLNK && isManaged(path) {
@@ -101,7 +101,7 @@ public enum AtomicFile {
         guard fsync(fd) == 0 else { throw posixError("fsync directory \(path)") }
     }
 
-    static func posixError(_ action: String) -> BerthError {
+    public static func posixError(_ action: String) -> BerthError {
         BerthError(.io, "cannot \(action): \(String(cString: strerror(errno)))")
     }
 }

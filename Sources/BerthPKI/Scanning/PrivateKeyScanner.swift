@@ -143,8 +143,8 @@ public enum PrivateKeyScanner {
         return count >= minimumBodyLength
     }
 
-    /// Skips whitespace, escaped line breaks (`\n`, `\r`, `\\n`, a YAML `\` continuation)
-    /// and quote-and-indent joins are not needed: a body never contains quotes.
+    /// Skips whitespace and escaped line breaks: `\n` / `\r` / `\t` escapes (any number of
+    /// backslashes, for JSON inside JSON) and a YAML `\` line continuation.
     private static func skipSeparators(_ bytes: [UInt8], from start: Int) -> Int {
         var index = start
         while index < bytes.count {
