@@ -23,25 +23,27 @@ build:
 # One self-contained static binary: what goes onto a host.
 agent:
 	$(SWIFT) build -c release --static-swift-stdlib --product berth-agent
-	$(SWIFT) build -c release --static-swift-stdlib --product berthctl
 
 rootfs: deps
 	@scripts/rootfs.sh >/dev/null
 
 test: deps agent rootfs
-	BERTH_AGENT_BIN=$(CURDIR)/$(AGENT_BIN) BERTH_ROOTFS=$(ROOTFS) $(SWIFT) test 2>&1 | tee .build/test.log; exit $${PIPESTATUS[0]}
+	scripts/testhost.sh stop --all || true
+	BERTH_AGENT_BIN=$(CURDIR)/$(AGENT_BIN) BERTH_ROOTFS=$(ROOTFS) $(SWIFT) test; status=$$?; \
+	  scripts/testhost.sh stop --all >/dev/null 2>&1 || true; exit $$status
 
 # Unit and CLI tests only (no root, no hosts): fast feedback while editing.
 unit-test:
 	BERTH_SKIP_HOSTS=1 $(SWIFT) test
 
-demo: deps agent rootfs
+demo: build
 	scripts/demo.sh
 
 bench: deps agent rootfs
 	bench/noop.sh
 
 install: agent
+	$(SWIFT) build -c release --static-swift-stdlib --product berthctl
 	install -m 0755 $(AGENT_BIN) $(DESTDIR)$(PREFIX)/bin/berth-agent
 	install -m 0755 $(CTL_BIN) $(DESTDIR)$(PREFIX)/bin/berthctl
 	install -d $(DESTDIR)/etc/systemd/system

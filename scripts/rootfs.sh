@@ -15,8 +15,8 @@ ROOTFS=${BERTH_ROOTFS:-/var/cache/berth-test/rootfs}
 SUITE=bookworm
 INCLUDE=systemd,systemd-sysv,dbus,docker.io,ca-certificates,iproute2,git,curl
 # Maintenance units that are useless in a throwaway container and could fire mid-test.
-MASK="apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer
-      e2scrub_reap.service fstrim.timer"
+MASK=(apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer
+    e2scrub_reap.service fstrim.timer)
 TWEAKS=2 # bump when customize() changes
 STAMP="suite=$SUITE variant=minbase include=$INCLUDE tweaks=$TWEAKS"
 
@@ -49,7 +49,7 @@ remove_tree() {
 
 customize() {
     local root=$1
-    chroot "$root" systemctl mask $MASK >&2
+    chroot "$root" systemctl mask "${MASK[@]}" >&2
     chroot "$root" systemctl enable containerd.service docker.service >&2
     # Hostname comes from nspawn --hostname, the machine id from nspawn (random per boot):
     # debootstrap copied the build machine's hostname and froze one machine id for all.

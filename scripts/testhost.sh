@@ -2,7 +2,7 @@
 # Usage: scripts/testhost.sh COMMAND ...
 #
 # Boots throwaway systemd + dockerd "hosts" with systemd-nspawn for end-to-end tests.
-#   boot NAME [--network HOST_ADDR/PREFIX CONTAINER_ADDR/PREFIX] [--bind SRC:DST]...
+#   boot NAME [--network HOST_ADDR/PREFIX CONTAINER_ADDR/PREFIX] [--bind /SRC:/DST]...
 #        Boot a copy (-x) of the cached root filesystem (scripts/rootfs.sh) and wait until
 #        docker.service is active inside. Each host gets its own network namespace; with
 #        --network it also gets a veth pair: host side (ve-NAME, possibly shortened; see
@@ -14,7 +14,8 @@
 #   root NAME          Print /proc/LEADER/root.
 #   veth NAME          Print the name of the host-side veth link (empty without --network).
 #   stop NAME...|--all Stop hosts, remove their veth links, copies and state. Idempotent.
-# Progress goes to stderr. Needs root.
+# Progress goes to stderr; exit 125 for errors of the harness itself. Needs root.
+# State per host in $STATE/NAME/: nspawn and leader ("PID STARTTIME"), veth, console.log.
 #   BERTH_ROOTFS           root filesystem (default /var/cache/berth-test/rootfs)
 #   BERTH_TESTHOST_STATE   state directory (default /run/berth-testhosts)
 #   BERTH_TESTHOST_TIMEOUT seconds to wait for docker.service (default 90)
@@ -34,12 +35,11 @@ usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 # Start time of a live process (field 22 of /proc/PID/stat): PID plus start time names a
 # process unambiguously, so a recycled PID is never taken for one of ours.
 starttime() {
-    local s
+    local s f
     s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    s=${s##*) }
-    set -- $s
-    [ "$1" != Z ] || return 1 # a zombie is gone, only not yet reaped
-    echo "${20}"
+    read -ra f <<<"${s##*) }" # fields from 3 (state) on
+    [ "${f[0]}" != Z ] || return 1 # a zombie is gone, only not yet reaped
+    echo "${f[19]}"
 }
 # alive FILE: the process recorded in FILE ("PID STARTTIME") still runs.
 alive() {
@@ -129,12 +129,14 @@ cmd_boot() {
     rootfs=$("$HERE/rootfs.sh")
     sweep_copies
     mkdir -p "$d"
+    # shellcheck disable=SC2064 # $name is checked by hostdir, expand it now
     trap "boot_failed $name" EXIT
     trap 'exit 130' INT TERM
     log "booting $name"
     SECONDS=0
     # setsid so the host outlives this script and its caller's terminal; all output to a
     # file so no pipe of the caller stays open.
+    # shellcheck disable=SC2016
     setsid bash -c 'echo "$$ $(cut -d" " -f22 /proc/$$/stat)" >"$0"; exec "$@"' "$d/nspawn" \
         systemd-nspawn --keep-unit --register=no --console=passive --capability=all \
         -x -D "$rootfs" --machine="$name" --hostname="$name" "${nsargs[@]}" -b \
@@ -210,6 +212,7 @@ cmd_cp() {
     # Through nsenter, not /proc/PID/root/DST: absolute symlinks in the container (such as
     # /var/run -> /run) would resolve on the machine. Temporary file + rename, so a running
     # binary can be replaced.
+    # shellcheck disable=SC2016,SC2094
     inside "$l" sh -c 'd=$1
         case $d in */) mkdir -p "$d" && d=$d$2 ;; *) if [ -d "$d" ]; then d=$d/$2; fi ;; esac
         mkdir -p "$(dirname "$d")" && cat >"$d.cp-tmp" && chmod "$3" "$d.cp-tmp" && mv -f "$d.cp-tmp" "$d"' \

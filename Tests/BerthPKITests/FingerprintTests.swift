@@ -1,5 +1,4 @@
 @testable import BerthPKI
-import Crypto
 import SwiftASN1
 import Testing
 

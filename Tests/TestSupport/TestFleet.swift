@@ -6,6 +6,8 @@ import Foundation
 public final class TestFleet: @unchecked Sendable {
     public let directory: TemporaryDirectory
     public let caKeyPEM: String
+    /// Client name → (certificate, key), kept in memory only.
+    public private(set) var clientIdentities: [String: (certificatePEM: String, privateKeyPEM: String)] = [:]
     public var root: String { directory.path }
 
     public init(yaml: String = FleetFixtures.validYAML, clients: [String] = ["alice", "ci"]) throws {
@@ -16,9 +18,19 @@ public final class TestFleet: @unchecked Sendable {
         for name in clients {
             let client = try ClientCertificate.create(name: name, days: 30, keyType: .ecdsa, now: Date())
             try directory.write("clients/\(name).pem", client.certificatePEM)
+            clientIdentities[name] = (client.certificatePEM, client.privateKeyPEM)
         }
         try directory.write("fleet.yaml", yaml)
     }
 
     public func write(_ relative: String, _ text: String) throws { try directory.write(relative, text) }
+
+    /// A directory laid out as Docker expects (`ca.pem`, `cert.pem`, `key.pem`) for a client.
+    public func dockerCertDirectory(client name: String, in parent: TemporaryDirectory) throws -> String {
+        let identity = clientIdentities[name]!
+        try parent.write("\(name)/ca.pem", try String(contentsOfFile: directory.file("ca.pem"), encoding: .utf8))
+        try parent.write("\(name)/cert.pem", identity.certificatePEM)
+        try parent.write("\(name)/key.pem", identity.privateKeyPEM, mode: 0o600)
+        return parent.file(name)
+    }
 }

@@ -1,4 +1,5 @@
 import BerthCore
+import BerthPKI
 import Foundation
 
 /// Gathers a host's ``RenderInput`` from a fleet repository and a host root, and renders it.
@@ -30,6 +31,11 @@ public enum DesiredFiles {
         var clients: [NamedPEM] = []
         for name in host.clients {
             clients.append(NamedPEM(name: name, pem: try repo.read("clients/\(name).pem")))
+        }
+        // Pinning a CA certificate would trust everything it signed: refuse the whole bundle.
+        let problems = ClientBundle.problems(clients.map { ClientBundle.Entry(name: $0.name, pem: $0.pem) })
+        guard problems.isEmpty else {
+            throw BerthError(.certificate, "cannot build clients.pem for \(host.name): " + problems.joined(separator: "; "))
         }
         let probe = FileManager.default.contents(atPath: HostLayout.path(probeCertificate, under: root))
             .map { String(decoding: $0, as: UTF8.self) }

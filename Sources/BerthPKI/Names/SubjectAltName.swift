@@ -28,6 +28,12 @@ public enum SubjectAltName: Sendable, Hashable, CustomStringConvertible, Compara
     /// A DNS SAN for `name`, normalised for comparison.
     public static func dnsName(_ name: String) -> SubjectAltName { .dns(name.lowercased()) }
 
+    /// The same SAN with a DNS name lowercased, for comparisons with values built by hand.
+    public var normalized: SubjectAltName {
+        if case .dns(let name) = self { return .dns(name.lowercased()) }
+        return self
+    }
+
     init(_ name: GeneralName) {
         switch name {
         case .dnsName(let text):

@@ -90,7 +90,7 @@ public enum RenewalDecision: Sendable, Hashable {
         }
 
         let have = Set(certificate.berthSubjectAltNames)
-        let want = Set(desiredSANs)
+        let want = Set(desiredSANs.map(\.normalized))
         if have != want {
             return .needsCertificate(reason: .sanMismatch(missing: want.subtracting(have).sorted(), unexpected: have.subtracting(want).sorted()))
         }

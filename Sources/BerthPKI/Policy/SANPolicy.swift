@@ -51,7 +51,8 @@ public enum SANPolicy {
         case .ip(let ip):
             if declared.contains(.ip(ip)) { return nil }
             return "SAN \(san) is not among \(field) \(list); add \(ip) there if the host really has this address"
-        case .dns(let name):
+        case .dns(let text):
+            let name = text.lowercased()
             if name == host.name.lowercased() { return nil }
             if declared.contains(where: { if case .dns(let d) = $0 { return d.lowercased() == name } else { return false } }) { return nil }
             if let ip = IPAddress(name), declared.contains(.ip(ip)) {
@@ -75,7 +76,7 @@ public enum SANPolicy {
                     reasons.append("SAN \(san) is outside hosts.\(host.name) tls.autoSign \(networks); \(confirm)")
                 }
             case .dns(let name):
-                if name != host.name.lowercased() {
+                if name.lowercased() != host.name.lowercased() {
                     reasons.append("SAN \(san) is not the host name \(host.name); tls.autoSign signs an auto host only for its own name, so \(confirm)")
                 }
             case .unsupported:

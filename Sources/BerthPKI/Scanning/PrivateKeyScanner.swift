@@ -11,10 +11,11 @@ import BerthCore
 ///
 /// A marker alone is not a finding: it counts only when a base64 body follows it (at least
 /// ``minimumBodyLength`` base64 characters after any line breaks, escaped line breaks,
-/// indentation and RFC 1421 headers such as `Proc-Type:`). READMEs, runbooks and this
-/// project's own docs mention `-----BEGIN PRIVATE KEY-----` to tell people what not to
-/// commit; flagging them would teach operators to ignore the check. A real key's body is
-/// never that short: the smallest, a P-256 SEC1 key, is over 160 base64 characters.
+/// indentation and RFC 1421 headers such as `Proc-Type:`; JSON's `\/` counts as `/`).
+/// READMEs, runbooks and this project's own docs mention `-----BEGIN PRIVATE KEY-----` to
+/// tell people what not to commit; flagging them would teach operators to ignore the check.
+/// A real key's body is never that short: the smallest, a P-256 SEC1 key, is over 160
+/// base64 characters.
 ///
 /// Contents are scanned as bytes, so binary files and invalid UTF-8 are fine.
 public enum PrivateKeyScanner {
@@ -131,6 +132,10 @@ public enum PrivateKeyScanner {
             if isBase64(byte) {
                 count += 1
                 index += 1
+            } else if byte == UInt8(ascii: "\\"), let slash = escapedSlash(bytes, at: index) {
+                // JSON may escape `/` as `\/`; it is still the base64 character.
+                count += 1
+                index = slash + 1
             } else if isSeparator(byte) || byte == UInt8(ascii: "\\") {
                 // A body may wrap before reaching the threshold (short lines, `\n` escapes).
                 let next = skipSeparators(bytes, from: index)
@@ -165,6 +170,13 @@ public enum PrivateKeyScanner {
             }
         }
         return index
+    }
+
+    /// The index of the `/` when a run of backslashes at `index` escapes one.
+    private static func escapedSlash(_ bytes: [UInt8], at index: Int) -> Int? {
+        var next = index
+        while next < bytes.count, bytes[next] == UInt8(ascii: "\\") { next += 1 }
+        return next < bytes.count && bytes[next] == UInt8(ascii: "/") ? next : nil
     }
 
     /// If a `Name: value` header line starts at `start`, the index just past its value.

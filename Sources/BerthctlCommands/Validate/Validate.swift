@@ -22,7 +22,7 @@ struct Validate: AsyncParsableCommand {
     func run() async throws {
         let repo = repository.repository
         let loaded = try repo.load()
-        let diagnostics = loaded.diagnostics + RepositoryChecks.run(loaded)
+        let diagnostics = loaded.diagnostics + (await RepositoryChecks.run(loaded))
         let errors = diagnostics.filter { $0.severity == .error }
         if output.json {
             struct Result: Encodable { var valid: Bool; var diagnostics: [Diagnostic] }
