@@ -63,9 +63,9 @@ let package = Package(
         .testTarget(name: "BerthCoreTests", dependencies: ["BerthCore", "TestSupport"]),
         .testTarget(name: "BerthPKITests", dependencies: ["BerthPKI", "TestSupport"]),
         .testTarget(name: "BerthHostTests", dependencies: ["BerthHost", "TestSupport"]),
-        .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent", "TestSupport"]),
+        .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent", "BerthHost", "BerthPKI", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "BerthCore", "BerthPKI", "BerthHost"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "BerthCore", "BerthPKI"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "BerthCore", "BerthPKI", "BerthHost", "BerthAgent"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -20,7 +20,7 @@ struct PrivateKeyPEMTests {
 
     @Test("an encrypted key is refused with a hint to decrypt it")
     func encrypted() {
-        let pem = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIBvTBXBgkqhkiG9w0BBQ0wSjApBgkqhkiG9w0BBQwwHAQI\n-----END ENCRYPTED PRIVATE KEY-----\n"
+        let pem = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIBvTBX\n-----END ENCRYPTED PRIVATE KEY-----\n"
         #expect { try PrivateKeyPEM.load(pem) } throws: { error in
             guard let error = error as? BerthError else { return false }
             return error.code == .invalidPrivateKey && error.message.contains("-nocrypt")

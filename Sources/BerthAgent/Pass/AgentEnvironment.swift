@@ -15,10 +15,13 @@ public struct AgentEnvironment: Sendable {
     public var expectedOwner: (uid: UInt32, gid: UInt32)?
     /// How often to poll while verifying a restart.
     public var pollInterval: TimeInterval
+    /// When a process started (dockerd's start time tells whether it runs the files on disk).
+    public var processStartTime: @Sendable (Int) -> Date?
 
     public init(runner: any CommandRunner, engine: any EngineClient, now: @escaping @Sendable () -> Date = { Date() },
                 logger: Logger = Logger(label: "berth-agent"), agentVersion: String = BerthVersion.current,
-                expectedOwner: (uid: UInt32, gid: UInt32)? = (0, 0), pollInterval: TimeInterval = 0.25) {
+                expectedOwner: (uid: UInt32, gid: UInt32)? = (0, 0), pollInterval: TimeInterval = 0.25,
+                processStartTime: @escaping @Sendable (Int) -> Date? = { ProcessStart.date(pid: $0) }) {
         self.runner = runner
         self.engine = engine
         self.now = now
@@ -26,6 +29,7 @@ public struct AgentEnvironment: Sendable {
         self.agentVersion = agentVersion
         self.expectedOwner = expectedOwner
         self.pollInterval = pollInterval
+        self.processStartTime = processStartTime
     }
 }
 

@@ -19,7 +19,7 @@ struct HostObserver {
         observation.daemonJSONConflicts = DaemonJSON.conflicts(root: settings.root, usesTLS: usesTLS)
         observation.overridingDropIns = DropInScanner.overriding(root: settings.root, reported: observation.unit.dropInPaths)
         if observation.unit.isActive {
-            observation.dockerStartedAt = ProcessStart.date(pid: observation.unit.mainPID)
+            observation.dockerStartedAt = environment.processStartTime(observation.unit.mainPID)
             observation.engine = try? await environment.engine.info(socket: settings.dockerSocket)
         }
         return observation

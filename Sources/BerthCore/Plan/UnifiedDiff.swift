@@ -69,7 +69,7 @@ public enum UnifiedDiff {
         while i < n || j < m {
             if i < n && j < m && a[i] == b[j] {
                 ops.append(Op(kind: .same, oldIndex: i, newIndex: j)); i += 1; j += 1
-            } else if j < m && (i == n || table[i][j + 1] >= table[i + 1][j]) {
+            } else if j < m && (i == n || table[i][j + 1] > table[i + 1][j]) {
                 ops.append(Op(kind: .insert, oldIndex: i, newIndex: j)); j += 1
             } else {
                 ops.append(Op(kind: .delete, oldIndex: i, newIndex: j)); i += 1
