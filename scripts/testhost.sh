@@ -3,8 +3,8 @@
 #
 # Boots throwaway systemd + dockerd "hosts" with systemd-nspawn for end-to-end tests.
 #   boot NAME [--network HOST_ADDR/PREFIX CONTAINER_ADDR/PREFIX] [--bind /SRC:/DST]...
-#        Boot a copy (-x) of the cached root filesystem (scripts/rootfs.sh) and wait until
-#        docker.service is active inside. Each host gets its own network namespace; with
+#        Boot a throwaway copy of the cached root filesystem (scripts/rootfs.sh) and wait
+#        until docker.service is active inside. Each host gets its own network namespace; with
 #        --network it also gets a veth pair: host side (ve-NAME, possibly shortened; see
 #        `veth NAME`) gets HOST_ADDR, the container side host0 gets CONTAINER_ADDR.
 #   exec NAME CMD...   Run CMD inside (all namespaces), clean environment, exit code kept.
@@ -13,18 +13,21 @@
 #   pid NAME           Print the PID of the container's systemd (the "leader").
 #   root NAME          Print /proc/LEADER/root.
 #   veth NAME          Print the name of the host-side veth link (empty without --network).
-#   stop NAME...|--all Stop hosts, remove their veth links, copies and state. Idempotent.
+#   stop NAME...|--all Stop hosts (in parallel), remove their veth links, copies and state.
+#                      Idempotent; a host that is not running is not an error.
 # Progress goes to stderr; exit 125 for errors of the harness itself. Needs root.
 # State per host in $STATE/NAME/: nspawn and leader ("PID STARTTIME"), veth, console.log.
-#   BERTH_ROOTFS           root filesystem (default /var/cache/berth-test/rootfs)
+#   BERTH_ROOTFS           cached root filesystem, see rootfs.sh
 #   BERTH_TESTHOST_STATE   state directory (default /run/berth-testhosts)
+#   BERTH_TESTHOST_COPIES  where the hosts' copies of the tree go (default /dev/shm/
+#                          berth-testhosts, a tmpfs: ~450 MB of memory per host)
 #   BERTH_TESTHOST_TIMEOUT seconds to wait for docker.service (default 90)
 #   BERTH_TESTHOST_KEEP=1  leave a host that failed to boot running, for debugging
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOTFS=${BERTH_ROOTFS:-/var/cache/berth-test/rootfs}
 STATE=${BERTH_TESTHOST_STATE:-/run/berth-testhosts}
+COPIES=${BERTH_TESTHOST_COPIES:-/dev/shm/berth-testhosts}
 TIMEOUT=${BERTH_TESTHOST_TIMEOUT:-90}
 INSIDE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
@@ -68,22 +71,27 @@ find_leader() {
     return 1
 }
 
-# nspawn -x copies the tree to .#machine.XXX next to it and holds an OFD lock on
-# .#.#machine.XXX.lck while it runs; it removes both on exit, unless it is killed (also
-# SIGTERM while still copying). Remove copies whose lock nobody holds.
-sweep_copies() {
-    local dir lck ino copy
-    dir=$(dirname "$ROOTFS")
-    for lck in "$dir"/.#.#machine.*.lck; do
-        [ -e "$lck" ] || continue
-        ino=$(stat -c %i "$lck") || continue
-        grep -q ":$ino " /proc/locks && continue
-        copy=$dir/${lck#"$dir"/.#}
-        copy=${copy%.lck}
-        log "removing leftover copy $copy"
-        rm -rf --one-file-system "$copy"
-        rm -f "$lck"
+# Each host boots from its own copy of the tree, made here rather than with nspawn -x:
+# -x copies next to the tree, on disk, where a copy took 5-10 s and its removal ~20 s
+# (ext4 mounted with discard), and a copy left by a killed nspawn cannot be told apart
+# from a live one. On tmpfs, copy and removal take about a second.
+make_copy() { # ROOTFS NAME
+    local avail
+    mkdir -p "$COPIES"
+    avail=$(df -Pk "$COPIES" | awk 'NR == 2 {print $4}')
+    ((avail > 1024 * 1024)) || die "less than 1 GB free in $COPIES (set BERTH_TESTHOST_COPIES)"
+    remove_copy "$2"
+    cp -a "$1" "$COPIES/$2"
+}
+remove_copy() { # NAME; only once nothing runs in it
+    local root=$COPIES/$1 m
+    [ -e "$root" ] || return 0
+    findmnt -rn -o TARGET | { grep -F "$root/" || true; } | sort -r | while read -r m; do
+        umount -l "$m" || true
     done
+    # nspawn's lock on the tree, left behind when nspawn is killed
+    rm -f "/run/systemd/nspawn/locks/inode-$(stat -c %d:%i "$root")"
+    rm -rf --one-file-system "$root"
 }
 
 hostdir() {
@@ -127,19 +135,19 @@ cmd_boot() {
         cmd_stop "$name"
     fi
     rootfs=$("$HERE/rootfs.sh")
-    sweep_copies
     mkdir -p "$d"
     # shellcheck disable=SC2064 # $name is checked by hostdir, expand it now
     trap "boot_failed $name" EXIT
     trap 'exit 130' INT TERM
     log "booting $name"
     SECONDS=0
+    make_copy "$rootfs" "$name"
     # setsid so the host outlives this script and its caller's terminal; all output to a
     # file so no pipe of the caller stays open.
     # shellcheck disable=SC2016
     setsid bash -c 'echo "$$ $(cut -d" " -f22 /proc/$$/stat)" >"$0"; exec "$@"' "$d/nspawn" \
         systemd-nspawn --keep-unit --register=no --console=passive --capability=all \
-        -x -D "$rootfs" --machine="$name" --hostname="$name" "${nsargs[@]}" -b \
+        -D "$COPIES/$name" --machine="$name" --hostname="$name" "${nsargs[@]}" -b \
         </dev/null >"$d/console.log" 2>&1 &
     disown
 
@@ -232,7 +240,7 @@ stop_one() {
             [ -s "$d/leader" ] && break # the container is down
             l=$(find_leader "$(pidof_file "$d/nspawn")") && record "$d/leader" "$l"
         fi
-        kill -TERM "$(pidof_file "$d/nspawn")" 2>/dev/null || true # kills it if still copying
+        kill -TERM "$(pidof_file "$d/nspawn")" 2>/dev/null || true
         if alive "$d/leader"; then wait_gone "$d/leader" 1 || true; else sleep 0.5; fi
     done
     # SIGKILL to the container's PID 1 kills everything in its PID namespace.
@@ -241,10 +249,8 @@ stop_one() {
         kill -KILL "$(pidof_file "$d/leader")" 2>/dev/null || true
         wait_gone "$d/leader" 10 || true
     fi
-    # Then nspawn deletes its copy of the tree, which can take long (20 s for 450 MB on
-    # ext4 mounted with discard). If it is killed, sweep_copies deletes the copy.
     if alive "$d/nspawn"; then
-        wait_gone "$d/nspawn" 120 || kill -KILL "$(pidof_file "$d/nspawn")" 2>/dev/null || true
+        wait_gone "$d/nspawn" 10 || kill -KILL "$(pidof_file "$d/nspawn")" 2>/dev/null || true
         wait_gone "$d/nspawn" 10 || true
     fi
     if alive "$d/nspawn" || alive "$d/leader"; then
@@ -255,10 +261,11 @@ stop_one() {
     if [ -n "$veth" ] && ip link show "$veth" >/dev/null 2>&1; then ip link del "$veth" || true; fi
     # Left by a killed nspawn (nor can nspawn remove it itself when /run is not a tmpfs).
     rm -rf --one-file-system "/run/systemd/nspawn/propagate/$name"
+    remove_copy "$name"
     rm -rf "$d"
 }
 
-cmd_stop() { # stops the hosts in parallel, then removes leftover copies
+cmd_stop() {
     local names=() pids=() d p rc=0
     if [ "${1:-}" = --all ]; then
         for d in "$STATE"/*/; do [ -d "$d" ] && names+=("$(basename "$d")"); done
@@ -269,7 +276,6 @@ cmd_stop() { # stops the hosts in parallel, then removes leftover copies
     for p in "${names[@]}"; do hostdir "$p" >/dev/null; done
     for p in "${names[@]}"; do stop_one "$p" & pids+=($!); done
     for p in "${pids[@]}"; do wait "$p" || rc=1; done
-    sweep_copies
     return "$rc"
 }
 

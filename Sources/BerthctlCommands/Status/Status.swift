@@ -1,0 +1,78 @@
+import ArgumentParser
+import BerthAgent
+import BerthCore
+import BerthHost
+import Foundation
+
+/// `berthctl status`: drift across the fleet.
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show every host's state, revision, drift, certificate expiry and last report.",
+        discussion: """
+            Reports come from --reports DIR (agents run with --report-dir DIR) or, without it, from
+            the refs/berth/status/* refs of the repository (agents run with --report-git).
+            A host is stale after 3 intervals without a report and unknown if it never reported.
+            Exits 0 only when every host is in-sync with the repository's current revision.
+
+            Example:
+              berthctl status --reports /srv/berth-reports
+              berthctl status web-1
+              berthctl status --json | jq '.rows[] | select(.state != "in-sync")'
+            """
+    )
+
+    @Argument(help: "Show one host in detail: its drift with diffs, its actions.")
+    var host: String?
+
+    @Option(help: ArgumentHelp("Shared report directory (default: the repository's status refs).", valueName: "dir"))
+    var reports: String?
+
+    @Flag(help: "Redraw every 2 seconds until interrupted.")
+    var watch = false
+
+    @OptionGroup var repository: RepositoryOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        repeat {
+            let inSync = try await once()
+            if !watch { throw ExitCode(inSync ? 0 : 1) }
+            try await Task.sleep(nanoseconds: 2_000_000_000)
+            print("\u{1B}[2J\u{1B}[H", terminator: "")
+        } while true
+    }
+
+    func once() async throws -> Bool {
+        let repo = repository.repository
+        let loaded = try repo.loadValid()
+        let git = Git()
+        let revision = await git.revision(of: repo.root)
+        let found: [String: ReconcileReport]
+        if let reports {
+            found = ReportSource.fromDirectory(RepositoryOptions.absolute(reports))
+        } else {
+            found = await ReportSource.fromRefs(repository: repo.root, git: git)
+        }
+        if let host {
+            _ = try loaded.resolve(host: host)
+            guard let report = found[host] else {
+                throw BerthError(.notFound, "no report from \(host) yet (state unknown); is its agent running with --report-dir or --report-git?")
+            }
+            if output.json { try Output.json(report) } else { Output.print(ReportFormatter.detail(report)) }
+            return report.state == .inSync && report.appliedRevision == revision
+        }
+        let status = FleetStatus.compute(hosts: loaded.spec.hosts.map(\.name), reports: found, revision: revision, now: Date())
+        if output.json {
+            try Output.json(status)
+        } else {
+            let iso = ISO8601DateFormatter()
+            func short(_ r: String?) -> String { r.map { String($0.prefix(12)) } ?? "-" }
+            let rows = status.rows.map { row in
+                [row.host, row.state.rawValue, short(row.appliedRevision) + (row.appliedRevision == revision ? "" : " (desired \(short(revision)))"),
+                 row.driftSummary, row.certificateExpires.map { iso.string(from: $0) } ?? "-", row.lastSeen.map { iso.string(from: $0) } ?? "never"]
+            }
+            Output.print(Output.table(["HOST", "STATE", "APPLIED", "DRIFT", "CERT EXPIRES", "LAST SEEN"], rows))
+        }
+        return status.allInSync
+    }
+}
