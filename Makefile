@@ -8,6 +8,8 @@ AGENT_BIN    := $(RELEASE_DIR)/berth-agent
 CTL_BIN      := $(RELEASE_DIR)/berthctl
 ROOTFS       ?= /var/cache/berth-test/rootfs
 PREFIX       ?= /usr/local
+# A hung test fails the run with what it printed instead of eating CI's 90 minutes.
+TEST_TIMEOUT ?= 45m
 
 .PHONY: all build agent deps rootfs test unit-test demo bench install clean
 
@@ -29,14 +31,15 @@ rootfs: deps
 
 test: deps agent rootfs
 	scripts/testhost.sh stop --all || true
-	BERTH_AGENT_BIN=$(CURDIR)/$(AGENT_BIN) BERTH_ROOTFS=$(ROOTFS) $(SWIFT) test; status=$$?; \
+	BERTH_AGENT_BIN=$(CURDIR)/$(AGENT_BIN) BERTH_ROOTFS=$(ROOTFS) timeout --kill-after=30s $(TEST_TIMEOUT) $(SWIFT) test; status=$$?; \
 	  scripts/testhost.sh stop --all >/dev/null 2>&1 || true; exit $$status
 
 # Unit and CLI tests only (no root, no hosts): fast feedback while editing.
 unit-test:
 	BERTH_SKIP_HOSTS=1 $(SWIFT) test
 
-demo: build
+# The two-host demo: needs the static agent, the test hosts' root filesystem and berthctl.
+demo: deps agent rootfs build
 	scripts/demo.sh
 
 bench: deps agent rootfs

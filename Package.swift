@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "BerthPKITests", dependencies: ["BerthPKI", "TestSupport"]),
         .testTarget(name: "BerthHostTests", dependencies: ["BerthHost", "TestSupport"]),
         .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent", "BerthHost", "BerthPKI", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "BerthCore", "BerthPKI", "BerthHost"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "BerthCore", "BerthPKI", "BerthHost", "BerthAgent"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "BerthCore", "BerthPKI", "BerthHost", "BerthAgent"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,37 +1,132 @@
 #!/usr/bin/env bash
-# `make demo`: Berth's controller side, for real, in a scratch directory: create a fleet with its
-# CA, declare hosts, validate (and watch a bad edit get refused), render the exact drop-in and TLS
-# files an agent would write, and ask the agent what it would do on a host root.
-# The full two-host demo on booted systemd + dockerd hosts belongs to the fleet-loop issue.
+# `make demo`: Berth for real, end to end, narrated. A fleet repository with its CA and a bare Git
+# remote; two booted systemd + dockerd hosts (scripts/testhost.sh) whose agents run from the
+# shipped timer units and pull from that remote; CSRs signed from the hosts' status refs;
+# convergence shown by `berthctl status`; the real docker client over mTLS via `berthctl env`;
+# a hand-edited drop-in that heals itself; a client revoked by a commit and refused. Everything
+# it starts is stopped on exit. Needs root; `make demo` builds and installs what it needs.
+#   BERTH_BIN_DIR     where berthctl is (default .build/debug)
+#   BERTH_AGENT_BIN   the static agent (default .build/release/berth-agent)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${BERTH_BIN_DIR:-$HERE/.build/debug}
+AGENT=${BERTH_AGENT_BIN:-$HERE/.build/release/berth-agent}
+TH="$HERE/scripts/testhost.sh"
+HOSTS=(web-1 web-2)
+declare -A ADDR=([web-1]=10.231.30.2 [web-2]=10.231.31.2) PEER=([web-1]=10.231.30.1 [web-2]=10.231.31.1)
+INTERVAL=5 # seconds between agent passes in the demo (the shipped timer says 5 minutes)
 WORK=$(mktemp -d /tmp/berth-demo.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-export BERTH_CONFIG_HOME=$WORK/config GIT_AUTHOR_NAME=demo GIT_AUTHOR_EMAIL=demo@localhost \
-       GIT_COMMITTER_NAME=demo GIT_COMMITTER_EMAIL=demo@localhost
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+cleanup() {
+    "$TH" stop "${HOSTS[@]/#/berth-demo-}" >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+export BERTH_CONFIG_HOME=$WORK/config GIT_AUTHOR_NAME=ops GIT_AUTHOR_EMAIL=ops@example.com \
+    GIT_COMMITTER_NAME=ops GIT_COMMITTER_EMAIL=ops@example.com DOCKER_CONFIG=$WORK/docker-config
+START=$SECONDS
+
+step() { printf '\n\033[1m==> [%3ds] %s\033[0m\n' "$((SECONDS - START))" "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
+berthctl() { "$BIN/berthctl" "$@"; }
+on() { local h=$1; shift; "$TH" exec "berth-demo-$h" "$@"; }
+report_field() { # HOST FIELD: a top-level field of the host's last report, '' when none
+    python3 -c 'import json,sys
+try: print(json.load(open(sys.argv[1])).get(sys.argv[2]) or "")
+except Exception: print("")' "$WORK/reports/$1.json" "$2"
+}
+wait_for() { # SECONDS DESCRIPTION COMMAND...: poll until COMMAND succeeds
+    local limit=$1 what=$2 t0=$SECONDS
+    shift 2
+    until "$@" >/dev/null 2>&1; do
+        if ((SECONDS - t0 > limit)); then
+            echo "demo: $what did not happen within $limit s" >&2
+            berthctl status --reports "$WORK/reports" || true
+            exit 1
+        fi
+        sleep 0.5
+    done
+    echo "($what after $((SECONDS - t0)) s)"
+}
+both_in_state() { local h; for h in "${HOSTS[@]}"; do [ "$(report_field "$h" state)" = "$1" ] || return 1; done; }
+in_sync_at_head() { berthctl status --reports "$WORK/reports" >/dev/null; }
 
-step "Create a fleet repository with its own CA (the CA key stays outside the repository)"
-run "$BIN/berthctl" init "$WORK/fleet" --fleet demo
+step "A fleet repository with its own CA (the CA key stays outside it, mode 0600)"
+run berthctl init "$WORK/fleet" --fleet demo
 cd "$WORK/fleet"
+for h in "${HOSTS[@]}"; do run berthctl host add "$h" --address "${ADDR[$h]}"; done
+run berthctl client new alice
+run berthctl client new bob
+run berthctl validate
+git add -A && git commit -qm "demo fleet: two hosts, clients alice and bob"
+git clone -q --bare . "$WORK/fleet.git" && git remote add origin "$WORK/fleet.git" && git push -q origin main
+echo "(committed and pushed to the bare remote $WORK/fleet.git)"
+cat fleet.yaml
 
-step "Declare two hosts"
-run "$BIN/berthctl" host add web-1 --address 10.231.0.2 --address web-1.demo.internal
-run "$BIN/berthctl" host add web-2 --address 10.231.0.6 --listen fd:// --listen tcp://0.0.0.0:2376
-run "$BIN/berthctl" host ls
+step "Boot two real systemd + dockerd hosts; each gets the static agent, the shipped units and /etc/berth/agent.yaml"
+mkdir -p "$WORK/reports"
+for h in "${HOSTS[@]}"; do
+    "$TH" boot "berth-demo-$h" --network "${PEER[$h]}/30" "${ADDR[$h]}/30" \
+        --bind "$WORK/fleet.git:/srv/fleet.git" --bind "$WORK/reports:/srv/reports" 2>"$WORK/boot-$h.log" &
+done
+wait || { cat "$WORK"/boot-*.log >&2; exit 1; }
+for h in "${HOSTS[@]}"; do
+    "$TH" cp "berth-demo-$h" "$AGENT" /usr/local/bin/berth-agent
+    for unit in "$HERE"/systemd/*; do "$TH" cp "berth-demo-$h" "$unit" /etc/systemd/system/; done
+    printf 'host: %s\nrepo: /srv/fleet.git\nbranch: main\nreportDir: /srv/reports\nreportGit: true\ninterval: %ss\n' \
+        "$h" "$INTERVAL" >"$WORK/agent-$h.yaml"
+    "$TH" cp "berth-demo-$h" "$WORK/agent-$h.yaml" /etc/berth/agent.yaml
+    printf '[Timer]\nOnBootSec=\nOnActiveSec=1s\nOnUnitActiveSec=%ss\nRandomizedDelaySec=0\nAccuracySec=100ms\n' "$INTERVAL" >"$WORK/pace.conf"
+    "$TH" cp "berth-demo-$h" "$WORK/pace.conf" /etc/systemd/system/berth-agent.timer.d/demo-pace.conf
+    on "$h" systemctl daemon-reload
+done
+echo "web-1 /etc/berth/agent.yaml:"
+sed 's/^/    /' "$WORK/agent-web-1.yaml"
+echo "(the demo runs the timer every ${INTERVAL} s instead of every 5 minutes)"
 
-step "Validate, as a pre-commit hook or CI would"
-run "$BIN/berthctl" validate
-git add -A && git commit -qm "demo fleet" && echo "(committed)"
+step "Start the timers: each agent's first pass makes its key on the host and asks for a certificate"
+for h in "${HOSTS[@]}"; do run on "$h" systemctl enable --now berth-agent.timer; done
+wait_for 60 "both hosts awaiting a certificate" both_in_state awaiting-certificate
+run berthctl status --reports "$WORK/reports" || true
 
-step "A bad edit is refused with file, line, field and the fix; nothing is changed"
-sed -i 's|tcp://0.0.0.0:2376\]|tcp://0.0.0.0]|' fleet.yaml
-run "$BIN/berthctl" validate || echo "(exit $?)"
-git checkout -q fleet.yaml
+step "Sign the CSRs, read from the hosts' status refs (refs/berth/status/HOST); commit and push"
+run berthctl sign --all
+git add certs && git commit -qm "sign web-1 and web-2" && git push -q origin main
+echo "(pushed $(git rev-parse --short HEAD))"
 
-step "The exact drop-in the agent on web-1 would write (Debian's packaged docker.service as base)"
-run "$BIN/berthctl" render web-1 --base debian
+step "The timers pick it up: certificates installed, drop-ins written, dockerd restarted and verified"
+wait_for 90 "both hosts in sync at $(git rev-parse --short HEAD)" in_sync_at_head
+run berthctl status --reports "$WORK/reports"
+echo "web-1's drop-in:"
+on web-1 cat /etc/systemd/system/docker.service.d/50-berth.conf | sed 's/^/    /'
 
-step "Done. The agent side (plan/reconcile on real hosts) is exercised by 'make test'."
+step "The real docker client reaches both hosts over mutual TLS, configured by berthctl env"
+for h in "${HOSTS[@]}"; do
+    run berthctl env "$h" --client alice
+    (eval "$(berthctl env "$h" --client alice)" && run docker version --format "$h: server {{.Server.Version}}, client {{.Client.Version}}")
+done
+
+step "Drift: someone edits web-1's drop-in by hand; the next timer pass repairs it"
+edit=$(date +%s)
+run on web-1 sed -i 's|-H tcp://0.0.0.0:2376|-H tcp://0.0.0.0:2377|' /etc/systemd/system/docker.service.d/50-berth.conf
+repaired_since_edit() {
+    [ "$(report_field web-1 state)" = repaired ] &&
+        (($(date -d "$(report_field web-1 time)" +%s) >= edit))
+}
+wait_for 60 "web-1 repaired" repaired_since_edit
+run berthctl status web-1 --reports "$WORK/reports" || true
+on web-1 grep -- '-H tcp://' /etc/systemd/system/docker.service.d/50-berth.conf
+
+step "Revoke bob: a commit deletes his certificate; every host locks him out on its next pass"
+(eval "$(berthctl env web-2 --client bob)" && run docker version --format 'bob on web-2 before: server {{.Server.Version}}')
+run berthctl client revoke bob
+git add -A && git commit -qm "revoke bob" && git push -q origin main
+wait_for 90 "both hosts in sync at $(git rev-parse --short HEAD)" in_sync_at_head
+run berthctl status --reports "$WORK/reports"
+if (eval "$(berthctl env web-2 --client alice)" && DOCKER_CERT_PATH=$BERTH_CONFIG_HOME/demo/clients/bob docker version >"$WORK/bob.out" 2>&1); then
+    echo "demo: bob still connects after revocation" >&2
+    exit 1
+fi
+echo "bob on web-2 after: refused ($(grep -o 'remote error: tls: [a-z ]*' "$WORK/bob.out" | head -1 || tail -1 "$WORK/bob.out"))"
+(eval "$(berthctl env web-2 --client alice)" && run docker version --format 'alice on web-2 after: server {{.Server.Version}}')
+
+step "Done in $((SECONDS - START)) s; stopping the hosts"

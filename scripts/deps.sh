@@ -5,7 +5,7 @@
 set -euo pipefail
 need=()
 for t in dockerd:docker.io systemd-nspawn:systemd-container debootstrap:debootstrap ip:iproute2 \
-         git:git curl:curl hyperfine:hyperfine nsenter:util-linux; do
+         git:git curl:curl hyperfine:hyperfine nsenter:util-linux /usr/bin/time:time; do
     command -v "${t%%:*}" >/dev/null 2>&1 || need+=("${t#*:}")
 done
 if ((${#need[@]})); then

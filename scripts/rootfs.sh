@@ -13,7 +13,7 @@ set -euo pipefail
 
 ROOTFS=${BERTH_ROOTFS:-/var/cache/berth-test/rootfs}
 SUITE=bookworm
-INCLUDE=systemd,systemd-sysv,dbus,docker.io,ca-certificates,iproute2,git,curl
+INCLUDE=systemd,systemd-sysv,dbus,docker.io,ca-certificates,iproute2,git,curl,procps
 # Maintenance units that are useless in a throwaway container and could fire mid-test.
 MASK=(apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer
     e2scrub_reap.service fstrim.timer)
@@ -28,6 +28,7 @@ ensure_tools() {
         nsenter:util-linux setsid:util-linux flock:util-linux findmnt:util-linux; do
         command -v "${t%%:*}" >/dev/null || missing+=("${t#*:}")
     done
+    [ -e /usr/share/keyrings/debian-archive-keyring.gpg ] || missing+=(debian-archive-keyring)
     if ((${#missing[@]})); then
         log "installing ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive
@@ -58,7 +59,7 @@ customize() {
     ln -sf /etc/machine-id "$root/var/lib/dbus/machine-id"
     # Nothing leaves the machine: no copy of the build machine's resolver.
     : >"$root/etc/resolv.conf"
-    # Smaller tree (570 -> ~450 MB), faster `nspawn -x` copies at every boot.
+    # Smaller tree (570 -> 450 MB): testhost.sh copies it at every boot.
     rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/cache/apt/*.bin \
         "$root"/var/lib/apt/lists/* "$root"/usr/share/{doc,man,locale,info}/*
 }

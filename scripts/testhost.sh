@@ -2,11 +2,14 @@
 # Usage: scripts/testhost.sh COMMAND ...
 #
 # Boots throwaway systemd + dockerd "hosts" with systemd-nspawn for end-to-end tests.
-#   boot NAME [--network HOST_ADDR/PREFIX CONTAINER_ADDR/PREFIX] [--bind /SRC:/DST]...
+#   boot NAME [--network HOST_ADDR/PREFIX CONTAINER_ADDR/PREFIX] [--bind /SRC:/DST]... [--containers]
 #        Boot a throwaway copy of the cached root filesystem (scripts/rootfs.sh) and wait
 #        until docker.service is active inside. Each host gets its own network namespace; with
 #        --network it also gets a veth pair: host side (ve-NAME, possibly shortened; see
 #        `veth NAME`) gets HOST_ADDR, the container side host0 gets CONTAINER_ADDR.
+#        --containers lets dockerd inside run containers on a cgroup v1 machine: the keyring
+#        system calls are allowed and the cgroup controllers (read-only under nspawn) are made
+#        writable inside, so runc can create the containers' cgroups (under /docker).
 #   exec NAME CMD...   Run CMD inside (all namespaces), clean environment, exit code kept.
 #   cp NAME SRC DST    Copy a host file into the host; keeps mode. DST may be an existing
 #                      directory or end in / (created). Parent directories are created.
@@ -114,7 +117,7 @@ inside() { # LEADER CMD...: run CMD in the container with a clean environment
 }
 
 cmd_boot() {
-    local name=${1:-} d rootfs net=() nsargs=() leader veth="" i status failed_since
+    local name=${1:-} d rootfs net=() nsargs=() leader veth="" i status failed_since containers=0
     [ -n "$name" ] || usage
     shift
     d=$(hostdir "$name")
@@ -122,6 +125,7 @@ cmd_boot() {
         case $1 in
             --network) (($# >= 3)) || usage; net=("$2" "$3"); shift 3 ;;
             --bind) (($# >= 2)) || usage; nsargs+=("--bind=$2"); shift 2 ;;
+            --containers) containers=1; nsargs+=("--system-call-filter=@keyring"); shift ;;
             *) usage ;;
         esac
     done
@@ -143,9 +147,13 @@ cmd_boot() {
     SECONDS=0
     make_copy "$rootfs" "$name"
     # setsid so the host outlives this script and its caller's terminal; all output to a
-    # file so no pipe of the caller stays open.
+    # file so no pipe of the caller stays open. Every other inherited descriptor is closed
+    # too: nspawn hands the descriptors it inherits to the container's PID 1, which would
+    # hold a caller's pipe (say, of a test runner starting processes on other threads) open
+    # for as long as the host runs.
     # shellcheck disable=SC2016
-    setsid bash -c 'echo "$$ $(cut -d" " -f22 /proc/$$/stat)" >"$0"; exec "$@"' "$d/nspawn" \
+    setsid bash -c 'for fd in /proc/$$/fd/*; do fd=${fd##*/}; ((fd > 2)) && eval "exec $fd>&-"; done 2>/dev/null
+        echo "$$ $(cut -d" " -f22 /proc/$$/stat)" >"$0"; exec "$@"' "$d/nspawn" \
         systemd-nspawn --keep-unit --register=no --console=passive --capability=all \
         -D "$COPIES/$name" --machine="$name" --hostname="$name" "${nsargs[@]}" -b \
         </dev/null >"$d/console.log" 2>&1 &
@@ -171,6 +179,16 @@ cmd_boot() {
         nsenter -t "$leader" -n ip addr add "${net[1]}" dev host0
         nsenter -t "$leader" -n ip link set host0 up
         log "$name: $veth ${net[0]} <-> host0 ${net[1]}"
+    fi
+
+    if ((containers)); then
+        local c
+        for c in /sys/fs/cgroup/*/; do
+            c=${c%/}
+            case $(findmnt -n -o FSTYPE "$c" 2>/dev/null) in cgroup) ;; *) continue ;; esac
+            [ "${c##*/}" = systemd ] && continue # the container's systemd has its own
+            nsenter -t "$leader" -m mount -o remount,bind,rw "$c" 2>/dev/null || true
+        done
     fi
 
     failed_since=""
@@ -263,6 +281,9 @@ stop_one() {
     rm -rf --one-file-system "/run/systemd/nspawn/propagate/$name"
     remove_copy "$name"
     rm -rf "$d"
+    # Cgroups that runc made for a --containers host's containers: empty now, unless another
+    # host's containers still live in them (rmdir refuses those).
+    rmdir /sys/fs/cgroup/*/docker/* /sys/fs/cgroup/*/docker 2>/dev/null || true
 }
 
 cmd_stop() {

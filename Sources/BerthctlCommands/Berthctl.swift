@@ -12,7 +12,7 @@ public struct Berthctl: AsyncParsableCommand {
             file, line and field); 64 bad command-line usage.
             """,
         subcommands: [
-            Init.self, Validate.self, HostCommand.self, Render.self, Status.self,
+            Init.self, Validate.self, HostCommand.self, Render.self, Status.self, Sign.self, ClientCommand.self, Env.self, Context.self,
         ]
     )
 

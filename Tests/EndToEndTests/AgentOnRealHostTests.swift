@@ -35,7 +35,7 @@ final class AgentHostFixture: @unchecked Sendable {
         reports = try TemporaryDirectory("berth-reports")
         certs = try TemporaryDirectory("berth-client-certs")
         host = try TestHost(name: "berth-e2e-web-1", network: ("10.231.9.1/30", "\(Self.address)/30"),
-                            binds: ["\(fleet.root):/srv/fleet", "\(reports.path):/srv/reports"])
+                            binds: ["\(fleet.root):/srv/fleet", "\(reports.path):/srv/reports"], containers: true)
     }
 
     func setYAML(_ text: String) throws { try fleet.write("fleet.yaml", text) }
@@ -48,14 +48,20 @@ final class AgentHostFixture: @unchecked Sendable {
         return (result.status, report, result)
     }
 
-    /// Signs the CSR the last report carries, as `berthctl sign` does, into certs/web-1.pem.
+    /// Signs the CSR the last report carries with the real `berthctl sign`, into certs/web-1.pem.
     func signPendingCSR() throws {
-        let data = try #require(FileManager.default.contents(atPath: reports.file("web-1.json")))
-        let csr = try #require(try ReconcileReport.decode(Array(data)).pendingCSR, "the report has no pending CSR")
-        let host = try #require(FleetParser.parse(try String(contentsOfFile: fleet.directory.file("fleet.yaml"), encoding: .utf8)).spec?.resolve(host: "web-1"))
-        #expect(try SANPolicy.evaluate(csrPEM: csr.pem, host: host, confirmed: false) == .covered)
-        let ca = try FleetCA(certificatePEM: try String(contentsOfFile: fleet.directory.file("ca.pem"), encoding: .utf8), privateKeyPEM: fleet.caKeyPEM)
-        try fleet.write("certs/web-1.pem", try ca.issueServerCertificate(csrPEM: csr.pem, days: 90, now: Date()))
+        let key = try certs.write("ca-key.pem", fleet.caKeyPEM, mode: 0o600)
+        let sign = try CLI.run("berthctl", ["sign", "web-1", "--reports", reports.path, "--ca-key", key, "--repo", fleet.root])
+        #expect(sign.status == 0, "\(sign)")
+        #expect(sign.stdout.contains("web-1: CSR sha256"), "\(sign)")
+    }
+
+    /// `berthctl` on the fixture's repository.
+    @discardableResult
+    func berthctl(_ args: [String]) throws -> CLI.Result {
+        let result = try CLI.run("berthctl", args + ["--repo", fleet.root])
+        #expect(result.status == 0, "berthctl \(args): \(result)")
+        return result
     }
 
     /// Brings the host to in-sync with the fixture's fleet.yaml, signing when asked.
@@ -157,11 +163,23 @@ struct AgentOnRealHostTests {
     func revocation() throws {
         let f = try fixture()
         try f.converge()
-        try f.setYAML(AgentHostFixture.yaml.replacingOccurrences(of: "clients: [alice]", with: "clients: [ci]"))
-        let pass = try f.agent()
-        #expect(pass.status == 0, "\(pass.output)")
+        let aliceCert = try f.certs.write("alice-cert.pem", try f.fleet.directory.read("clients/alice.pem"))
+        // Revoked: clients/alice.pem and every mention of alice leave the repository.
+        try f.berthctl(["client", "revoke", "alice"])
+        #expect(!f.fleet.directory.exists("clients/alice.pem"))
+        let revoked = try f.agent()
+        #expect(revoked.status == 0, "\(revoked.output)")
         #expect(try f.dockerVersion(as: "alice").status != 0, "revoked alice still connects")
-        #expect(try f.dockerVersion(as: "ci").status == 0)
+        #expect(try f.dockerVersion(as: "ci").status != 0, "ci was never authorized")
+        // Added: ci's certificate is authorized fleet-wide, alice's comes back.
+        let ciCert = try f.certs.write("ci-cert.pem", try f.fleet.directory.read("clients/ci.pem"))
+        try FileManager.default.removeItem(atPath: f.fleet.directory.file("clients/ci.pem"))
+        try f.berthctl(["client", "add", "ci", "--cert", ciCert])
+        try f.berthctl(["client", "add", "alice", "--cert", aliceCert])
+        let added = try f.agent()
+        #expect(added.status == 0, "\(added.output)")
+        #expect(try f.dockerVersion(as: "ci").status == 0, "a newly added client is refused")
+        #expect(try f.dockerVersion(as: "alice").status == 0)
         try f.converge()
     }
 
@@ -205,7 +223,7 @@ struct AgentOnRealHostTests {
         #expect(pass.status == 5, "\(pass.output)")
         #expect(pass.report?.state == .rolledBack)
         #expect(pass.report?.journal?.isEmpty == false)
-        #expect(Date().timeIntervalSince(started) < 120)
+        #expect(Date().timeIntervalSince(started) < 60, "the rollback took longer than 60 s")
         #expect(try f.host.sh("systemctl is-active docker").hasPrefix("active"))
         #expect(try !f.host.sh("cat /etc/systemd/system/docker.service.d/50-berth.conf").contains("10.255.255.1"))
         #expect(try f.dockerVersion(as: "alice").status == 0)
@@ -225,5 +243,38 @@ struct AgentOnRealHostTests {
         let again = try f.agent()
         #expect(again.report?.state == .pendingRestart, "a deferred restart must stay pending on the next pass")
         try f.converge()
+    }
+
+    @Test("when-safe with a running container: pending-restart while live-restore is off; restarts with it on and the container survives")
+    func whenSafeWithContainer() throws {
+        let f = try fixture()
+        try f.converge()
+        // No registry here: an image of just `sleep` and the C library, imported inside the host.
+        try f.host.sh("""
+            docker image inspect berth-sleeper >/dev/null 2>&1 || \
+              tar -C / -chf - usr/bin/sleep usr/lib/x86_64-linux-gnu/libc.so.6 lib64/ld-linux-x86-64.so.2 | docker import - berth-sleeper >/dev/null
+            docker rm -f sleeper >/dev/null 2>&1 || true
+            docker run -d --name sleeper berth-sleeper /usr/bin/sleep 3600 >/dev/null
+            """)
+        defer { _ = try? f.host.sh("docker rm -f sleeper >/dev/null 2>&1; rm -f /etc/docker/daemon.json; systemctl restart docker") }
+        let pid = try f.host.dockerdPID()
+        let whenSafe = AgentHostFixture.yaml.replacingOccurrences(of: "restart: {policy: always}", with: "restart: {policy: when-safe}\n  daemon: {labels: [tier=web]}")
+        try f.setYAML(whenSafe)
+        let deferred = try f.agent()
+        #expect(deferred.status == 3, "\(deferred.output)")
+        #expect(deferred.report?.state == .pendingRestart)
+        #expect(deferred.report?.daemon?.containersRunning == 1)
+        #expect(try f.host.dockerdPID() == pid)
+        #expect(try f.host.sh("docker inspect -f '{{.State.Running}}' sleeper").hasPrefix("true"))
+
+        // Turn live-restore on (a restart by hand, before the container runs again).
+        try f.host.sh("echo '{\"live-restore\": true}' > /etc/docker/daemon.json; systemctl restart docker; docker start sleeper >/dev/null")
+        let containerPID = try f.host.sh("docker inspect -f '{{.State.Pid}}' sleeper")
+        try f.setYAML(whenSafe.replacingOccurrences(of: "tier=web", with: "tier=web2"))
+        let restarted = try f.agent()
+        #expect(restarted.status == 0, "\(restarted.output)")
+        #expect(restarted.report?.actions.contains { $0.kind == "restart" && $0.reason.contains("live-restore") } == true)
+        #expect(try f.host.sh("docker inspect -f '{{.State.Running}}' sleeper").hasPrefix("true"))
+        #expect(try f.host.sh("docker inspect -f '{{.State.Pid}}' sleeper") == containerPID, "the container must keep running through the restart")
     }
 }

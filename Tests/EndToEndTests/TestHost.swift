@@ -19,12 +19,14 @@ final class TestHost: @unchecked Sendable {
 
     let name: String
 
-    init(name: String, network: (host: String, container: String)? = nil, binds: [String] = []) throws {
+    /// `containers`: the host's dockerd can run containers (see `testhost.sh boot --containers`).
+    init(name: String, network: (host: String, container: String)? = nil, binds: [String] = [], containers: Bool = false) throws {
         self.name = name
         _ = try? CLI.run(Self.script, ["stop", name])
         var args = ["boot", name]
         if let network { args += ["--network", network.host, network.container] }
         for bind in binds { args += ["--bind", bind] }
+        if containers { args.append("--containers") }
         let result = try CLI.run(Self.script, args)
         guard result.status == 0 else { throw HostError("boot \(name) failed: \(result)") }
         try copy(Self.agentBinary, to: "/usr/local/bin/berth-agent")

@@ -1,3 +1,4 @@
+import BerthHost
 import Foundation
 
 /// Runs the built `berthctl` and `berth-agent` binaries as a user would: black-box tests.
@@ -22,33 +23,15 @@ public enum CLI {
         public var description: String { "exit \(status)\n--- stdout\n\(stdout)\n--- stderr\n\(stderr)" }
     }
 
-    /// Runs a tool with arguments; `environment` adds to a minimal, predictable environment.
+    /// Runs a tool with arguments; `environment` adds to this process's environment (with
+    /// `BERTH_REPO` cleared so a developer's setting cannot leak in). A tool still running after
+    /// `timeout` seconds is killed and the test fails with what it printed, rather than hanging.
     @discardableResult
-    public static func run(_ tool: String, _ arguments: [String], cwd: String? = nil, environment: [String: String] = [:], input: String? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool.hasPrefix("/") ? tool : "\(binDir)/\(tool)")
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "BERTH_REPO")
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
-        if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        let out = Pipe(), err = Pipe(), inPipe = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input == nil ? FileHandle.nullDevice : inPipe
-        try process.run()
-        if let input {
-            inPipe.fileHandleForWriting.write(Data(input.utf8))
-            try? inPipe.fileHandleForWriting.close()
-        }
-        nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    public static func run(_ tool: String, _ arguments: [String], cwd: String? = nil, environment: [String: String] = [:], input: String? = nil, timeout: Double = 600) throws -> Result {
+        let command = Command(tool.hasPrefix("/") ? tool : "\(binDir)/\(tool)", arguments,
+                              environment: ["BERTH_REPO": ""].merging(environment) { $1 },
+                              workingDirectory: cwd, input: input.map { Array($0.utf8) }, timeout: timeout)
+        let result = try ProcessRunner().runSync(command)
+        return Result(status: result.status, stdout: result.output, stderr: result.errorOutput)
     }
 }

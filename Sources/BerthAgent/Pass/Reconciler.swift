@@ -94,7 +94,7 @@ public struct Reconciler: Sendable {
         let loaded: LoadedFleet
         let host: ResolvedHost
         do {
-            loaded = try repository.loadValid()
+            loaded = try repository.loadValid(for: settings.host)
             report.fleet = loaded.spec.fleet
             host = try loaded.resolve(host: settings.host)
         } catch {

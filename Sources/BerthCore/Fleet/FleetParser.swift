@@ -10,6 +10,9 @@ public struct FleetDocument: Sendable {
     /// Field path → where its key was written (for mapping entries).
     public var keyLocations: [String: SourceLocation] = [:]
     public var diagnostics: [Diagnostic]
+    /// What could be built despite errors (nil only when the YAML itself did not parse): lets an
+    /// agent go on when every error lies in another host's entry (``FleetRepository/loadValid(for:)``).
+    public var partialSpec: FleetSpec?
 
     public func location(_ field: String) -> SourceLocation? {
         if let exact = locations[field] { return exact }
@@ -41,7 +44,9 @@ public enum FleetParser {
             return context.document(spec: nil)
         }
         let spec = context.parseFleet(root)
-        return context.document(spec: context.hasErrors ? nil : spec)
+        var document = context.document(spec: context.hasErrors ? nil : spec)
+        document.partialSpec = spec
+        return document
     }
 }
 

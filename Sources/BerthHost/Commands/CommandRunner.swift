@@ -7,13 +7,16 @@ public struct Command: Sendable, Hashable, CustomStringConvertible {
     public var environment: [String: String]
     public var workingDirectory: String?
     public var input: [UInt8]?
+    /// Seconds after which the command is killed and ``CommandTimeout`` thrown; `nil` waits.
+    public var timeout: Double?
 
-    public init(_ executable: String, _ arguments: [String] = [], environment: [String: String] = [:], workingDirectory: String? = nil, input: [UInt8]? = nil) {
+    public init(_ executable: String, _ arguments: [String] = [], environment: [String: String] = [:], workingDirectory: String? = nil, input: [UInt8]? = nil, timeout: Double? = nil) {
         self.executable = executable
         self.arguments = arguments
         self.environment = environment
         self.workingDirectory = workingDirectory
         self.input = input
+        self.timeout = timeout
     }
 
     public var description: String { ([executable] + arguments).joined(separator: " ") }
@@ -66,6 +69,11 @@ public struct BerthCommandError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Runs commands as child processes. `PATH` is searched when the executable has no slash.
+///
+/// Output is captured in unlinked temporary files, not pipes: a child that leaves a daemon
+/// behind (`systemctl`, `docker run -d`, a test host's `systemd-nspawn`) hands that daemon its
+/// stdout, and a pipe would then never reach end-of-file. With files the runner waits for the
+/// child itself, reads what it wrote, and is done; the daemon's later output goes nowhere.
 public struct ProcessRunner: CommandRunner {
     public init() {}
 
@@ -90,27 +98,75 @@ public struct ProcessRunner: CommandRunner {
             process.environment = ProcessInfo.processInfo.environment.merging(command.environment) { $1 }
         }
         if let dir = command.workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: dir) }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        let input = Pipe()
-        process.standardInput = command.input == nil ? FileHandle.nullDevice : input
-        try process.run()
+        let out = try CaptureFile(), err = try CaptureFile()
+        process.standardOutput = out.handle
+        process.standardError = err.handle
         if let bytes = command.input {
-            try? input.fileHandleForWriting.write(contentsOf: Data(bytes))
-            try? input.fileHandleForWriting.close()
+            let input = try CaptureFile()
+            try input.handle.write(contentsOf: Data(bytes))
+            _ = lseek(input.handle.fileDescriptor, 0, SEEK_SET)
+            process.standardInput = input.handle
+        } else {
+            process.standardInput = FileHandle.nullDevice
         }
-        // Read both pipes concurrently so a chatty child never blocks on a full pipe.
-        let group = DispatchGroup()
-        nonisolated(unsafe) var errData = Data()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
+        try process.run()
+        if let timeout = command.timeout {
+            if exited.wait(timeout: .now() + timeout) == .timedOut {
+                // TERM first, so the child can clean up; KILL if it will not go.
+                kill(process.processIdentifier, SIGTERM)
+                if exited.wait(timeout: .now() + 3) == .timedOut {
+                    kill(process.processIdentifier, SIGKILL)
+                    exited.wait()
+                }
+                throw CommandTimeout(command: command, seconds: timeout, stdout: out.contents(), stderr: err.contents())
+            }
+        } else {
+            exited.wait()
         }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
         process.waitUntilExit()
-        return CommandResult(status: process.terminationStatus, stdout: Array(outData), stderr: Array(errData))
+        return CommandResult(status: process.terminationStatus, stdout: out.contents(), stderr: err.contents())
+    }
+}
+
+/// A command that did not finish within ``Command/timeout`` and was killed.
+public struct CommandTimeout: Error, CustomStringConvertible, Sendable {
+    public var command: Command
+    public var seconds: Double
+    public var stdout: [UInt8]
+    public var stderr: [UInt8]
+    public var description: String {
+        "`\(command)` did not finish within \(Int(seconds)) s and was killed"
+            + "\n--- stdout\n\(String(decoding: stdout, as: UTF8.self))\n--- stderr\n\(String(decoding: stderr, as: UTF8.self))"
+    }
+}
+
+/// An anonymous temporary file (created and unlinked at once, close-on-exec) that a child
+/// writes into; read back from the start after the child has exited.
+private final class CaptureFile {
+    let handle: FileHandle
+
+    init() throws {
+        let dir = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array("\(dir)/berth-capture.XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+    }
+
+    func contents() -> [UInt8] {
+        var bytes: [UInt8] = []
+        var offset: off_t = 0
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { pread(handle.fileDescriptor, $0.baseAddress, $0.count, offset) }
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
+            offset += off_t(n)
+        }
+        return bytes
     }
 }

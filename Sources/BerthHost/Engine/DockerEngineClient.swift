@@ -27,7 +27,10 @@ public final class DockerEngineClient: EngineClient, @unchecked Sendable {
         guard let url = URL(httpURLWithSocketPath: socket, uri: path) else {
             throw BerthError(.io, "cannot build a URL for the socket \(socket)")
         }
-        let request = HTTPClientRequest(url: url.absoluteString)
+        var request = HTTPClientRequest(url: url.absoluteString)
+        // HTTP/1.1 needs a Host header and dockerd (Go's net/http) answers 400 without one; the
+        // client derives none from a socket URL, so name one (dockerd ignores its value).
+        request.headers.replaceOrAdd(name: "Host", value: "docker")
         let response = try await client.execute(request, timeout: timeout)
         let body = try await response.body.collect(upTo: 4 << 20)
         guard response.status == .ok else {

@@ -67,6 +67,41 @@ public struct FleetRepository: Sendable {
         return loaded
     }
 
+    /// Loads for the agent of one host. Errors confined to *other* hosts' entries
+    /// (`hosts.OTHER…`) do not block this host: those entries are left out, and their errors
+    /// come back as warnings. Any other error, or one in this host's own entry, throws as
+    /// ``loadValid()`` does — so one bad entry never freezes the rest of the fleet, and never
+    /// reaches the host it describes.
+    public func loadValid(for host: String) throws -> LoadedFleet {
+        let loaded = try load()
+        if loaded.errors.isEmpty, loaded.document.spec != nil { return loaded }
+        guard let partial = loaded.document.partialSpec else { throw FleetValidationError(loaded.errors) }
+        let names = partial.hosts.map(\.name)
+        let entries = loaded.errors.map { Self.hostEntry(of: $0.field, among: names) }
+        guard !entries.contains(nil), !entries.contains(host) else { throw FleetValidationError(loaded.errors) }
+        let broken = Set(entries.compactMap { $0 })
+        var document = loaded.document
+        document.diagnostics.removeAll { Self.hostEntry(of: $0.field, among: names).map(broken.contains) ?? false }
+        var spec = partial
+        spec.hosts.removeAll { broken.contains($0.name) }
+        document.spec = spec
+        let rechecked = FleetValidator.validate(document, repositoryFiles: listFiles())
+        let errors = rechecked.filter { $0.severity == .error }
+        guard errors.isEmpty else { throw FleetValidationError(errors) }
+        let setAside = loaded.errors.map {
+            Diagnostic(.warning, at: $0.location, field: $0.field, "\($0.message) (this entry is left out; other hosts are unaffected)")
+        }
+        return LoadedFleet(repository: self, text: loaded.text, document: document, diagnostics: rechecked + setAside)
+    }
+
+    /// The host whose entry `field` lies in (`hosts.NAME`, `hosts.NAME.…`, `hosts.NAME[…`), if any.
+    static func hostEntry(of field: String, among names: [String]) -> String? {
+        names.filter { name in
+            let prefix = "hosts.\(name)"
+            return field == prefix || field.hasPrefix(prefix + ".") || field.hasPrefix(prefix + "[")
+        }.max { $0.count < $1.count }
+    }
+
     /// Rewrites `fleet.yaml` with `edit` applied, but only if the result validates.
     public func update(_ edit: (String) throws -> String) throws -> LoadedFleet {
         let current = try read(Self.specFile)

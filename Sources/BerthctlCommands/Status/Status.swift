@@ -44,7 +44,13 @@ struct Status: AsyncParsableCommand {
 
     func once() async throws -> Bool {
         let repo = repository.repository
-        let loaded = try repo.loadValid()
+        // An invalid fleet.yaml is no reason to go blind: show every host that could be read,
+        // say what is wrong, and never call the fleet in sync.
+        let loaded = try repo.load()
+        guard let spec = loaded.document.spec ?? loaded.document.partialSpec else { throw FleetValidationError(loaded.errors) }
+        if !loaded.errors.isEmpty {
+            Output.error("\(repo.specPath) has \(loaded.errors.count) error\(loaded.errors.count == 1 ? "" : "s"); run `berthctl validate`")
+        }
         let git = Git()
         let revision = await git.revision(of: repo.root)
         let found: [String: ReconcileReport]
@@ -54,14 +60,16 @@ struct Status: AsyncParsableCommand {
             found = await ReportSource.fromRefs(repository: repo.root, git: git)
         }
         if let host {
-            _ = try loaded.resolve(host: host)
+            guard spec.hosts.contains(where: { $0.name == host }) else {
+                throw BerthError(.notFound, "host \"\(host)\" is not in \(FleetRepository.specFile); known hosts: \(spec.hosts.map(\.name).joined(separator: ", "))")
+            }
             guard let report = found[host] else {
                 throw BerthError(.notFound, "no report from \(host) yet (state unknown); is its agent running with --report-dir or --report-git?")
             }
             if output.json { try Output.json(report) } else { Output.print(ReportFormatter.detail(report)) }
-            return report.state == .inSync && report.appliedRevision == revision
+            return loaded.errors.isEmpty && report.state == .inSync && report.appliedRevision == revision
         }
-        let status = FleetStatus.compute(hosts: loaded.spec.hosts.map(\.name), reports: found, revision: revision, now: Date())
+        let status = FleetStatus.compute(hosts: spec.hosts.map(\.name), reports: found, revision: revision, now: Date())
         if output.json {
             try Output.json(status)
         } else {
@@ -73,6 +81,6 @@ struct Status: AsyncParsableCommand {
             }
             Output.print(Output.table(["HOST", "STATE", "APPLIED", "DRIFT", "CERT EXPIRES", "LAST SEEN"], rows))
         }
-        return status.allInSync
+        return loaded.errors.isEmpty && status.allInSync
     }
 }

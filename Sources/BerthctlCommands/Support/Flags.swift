@@ -8,7 +8,7 @@ struct RepositoryOptions: ParsableArguments {
     var repo: String?
 
     var repository: FleetRepository {
-        let dir = repo ?? ProcessInfo.processInfo.environment["BERTH_REPO"] ?? FileManager.default.currentDirectoryPath
+        let dir = repo ?? ProcessInfo.processInfo.environment["BERTH_REPO"].flatMap({ $0.isEmpty ? nil : $0 }) ?? FileManager.default.currentDirectoryPath
         return FleetRepository(root: Self.absolute(dir))
     }
 

@@ -101,3 +101,16 @@ struct FleetParserTests {
         #expect(FleetParser.parse("").spec == nil)
     }
 }
+
+@Suite("the shipped example")
+struct ExampleFleetTests {
+    @Test("examples/fleet.yaml parses and validates with no finding")
+    func exampleParses() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("examples/fleet.yaml")
+        let document = FleetParser.parse(try String(contentsOf: url, encoding: .utf8))
+        let diagnostics = FleetValidator.validate(document, repositoryFiles: FleetFixtures.repositoryFiles)
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        #expect(document.spec?.hosts.map(\.name) == ["web-1", "build-1"])
+    }
+}
