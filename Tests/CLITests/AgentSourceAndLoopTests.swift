@@ -1,0 +1,158 @@
+import BerthAgent
+import Foundation
+import Testing
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The agent's own Git checkout (`--repo`) and its long-running mode (`run`), on scratch roots:
+/// no systemd is needed to see which revision a pass took and when passes happen.
+@Suite("berth-agent --repo and run", .serialized)
+struct AgentSourceAndLoopTests {
+    static let gitEnv = ["GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"]
+
+    @discardableResult
+    func git(_ dir: String, _ args: String...) throws -> String {
+        let r = try CLI.run("/usr/bin/git", ["-C", dir] + args, environment: Self.gitEnv)
+        #expect(r.status == 0, "git \(args): \(r)")
+        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test("--repo checks out the fetched commit; an unreachable remote keeps it and says stale; a rewind is refused unless allowed")
+    func repositorySource() throws {
+        let work = try TemporaryDirectory("berth-source")
+        let fleet = try TestFleet()
+        try git(fleet.root, "init", "-q", "-b", "main")
+        try git(fleet.root, "add", "-A")
+        try git(fleet.root, "commit", "-qm", "one")
+        let first = try git(fleet.root, "rev-parse", "HEAD")
+        let bare = work.file("fleet.git")
+        try git(fleet.root, "clone", "-q", "--bare", ".", bare)
+        try git(fleet.root, "remote", "add", "origin", bare)
+
+        /// One pass; its report's source status, and the revision it took as desired.
+        func pass(_ extra: [String] = []) throws -> (source: SourceStatus, revision: String?)? {
+            let r = try CLI.run("berth-agent", ["reconcile", "--host", "web-1", "--root", work.file("root"), "--repo", bare, "--branch", "main",
+                                                "--report-dir", work.file("reports"), "--verify-timeout", "1"] + extra, environment: Self.gitEnv)
+            let report = FileManager.default.contents(atPath: work.file("reports/web-1.json")).flatMap { try? ReconcileReport.decode(Array($0)) }
+            #expect(report?.source.kind == "git", "\(r)")
+            return report.map { ($0.source, $0.desiredRevision) }
+        }
+        let checkout = work.file("root/var/lib/berth/fleet")
+
+        let initial = try pass()
+        #expect(initial?.source.stale == false)
+        #expect(initial?.revision == first)
+        #expect(try git(checkout, "rev-parse", "HEAD") == first)
+
+        try fleet.write("fleet.yaml", try fleet.directory.read("fleet.yaml") + "# two\n")
+        try git(fleet.root, "commit", "-qam", "two")
+        try git(fleet.root, "push", "-q", "origin", "main")
+        let second = try git(fleet.root, "rev-parse", "HEAD")
+        #expect(try pass()?.revision == second)
+
+        // The remote is gone: the last good checkout stays, the source is stale and says why.
+        try FileManager.default.moveItem(atPath: bare, toPath: bare + ".away")
+        let unreachable = try pass()
+        #expect(unreachable?.source.stale == true)
+        #expect(unreachable?.source.error?.contains("git fetch") == true, "\(String(describing: unreachable))")
+        #expect(unreachable?.revision == second)
+        try FileManager.default.moveItem(atPath: bare + ".away", toPath: bare)
+
+        // History rewritten by a force push: refused, then accepted with --allow-rewind.
+        try git(fleet.root, "reset", "-q", "--hard", first)
+        try fleet.write("fleet.yaml", try fleet.directory.read("fleet.yaml") + "# rewritten\n")
+        try git(fleet.root, "commit", "-qam", "rewritten")
+        try git(fleet.root, "push", "-q", "--force", "origin", "main")
+        let rewritten = try git(fleet.root, "rev-parse", "HEAD")
+        let refused = try pass()
+        #expect(refused?.source.stale == true)
+        #expect(refused?.source.error?.contains("history was rewritten") == true, "\(String(describing: refused))")
+        #expect(refused?.revision == second)
+        #expect(try git(checkout, "rev-parse", "HEAD") == second)
+        let accepted = try pass(["--allow-rewind"])
+        #expect(accepted?.source.stale == false)
+        #expect(accepted?.revision == rewritten)
+    }
+
+    @Test("run: a pass at start, on SIGHUP and when fleet.yaml changes; READY=1 to $NOTIFY_SOCKET; SIGTERM ends it")
+    func runLoop() throws {
+        let work = try TemporaryDirectory("berth-run")
+        let fleet = try TestFleet()
+        let notify = try NotifySocket(path: work.file("notify.sock"))
+        let stderrPath = work.file("agent.err")
+        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        let agent = Process()
+        agent.executableURL = URL(fileURLWithPath: "\(CLI.binDir)/berth-agent")
+        agent.arguments = ["run", "--host", "web-1", "--root", work.file("root"), "--state", fleet.root,
+                           "--report-dir", work.file("reports"), "--interval", "3600", "--verify-timeout", "1"]
+        agent.environment = ProcessInfo.processInfo.environment.merging(["NOTIFY_SOCKET": notify.path]) { $1 }
+        agent.standardOutput = FileHandle.nullDevice
+        agent.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+        try agent.run()
+        defer { if agent.isRunning { kill(agent.processIdentifier, SIGKILL) } }
+
+        /// Passes so far: the loop prints one summary line per pass.
+        func passes() -> Int {
+            ((try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "").split(separator: "\n").filter { $0.hasPrefix("web-1: ") }.count
+        }
+        func waitFor(_ count: Int, _ what: String) {
+            let deadline = Date().addingTimeInterval(20)
+            while passes() < count, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+            #expect(passes() == count, "\(what): \(passes()) passes; stderr: \((try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "")")
+        }
+
+        waitFor(1, "the first pass")
+        #expect(notify.received(within: 5).contains("READY=1"))
+        kill(agent.processIdentifier, SIGHUP)
+        waitFor(2, "a pass on SIGHUP")
+        Thread.sleep(forTimeInterval: 1.5)
+        #expect(passes() == 2, "no pass without a reason (interval is an hour)")
+        try fleet.write("fleet.yaml", try fleet.directory.read("fleet.yaml") + "# changed\n")
+        waitFor(3, "a pass when fleet.yaml changes")
+
+        kill(agent.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(15)
+        while agent.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(!agent.isRunning, "SIGTERM did not end the loop")
+        if !agent.isRunning { #expect(agent.terminationStatus == 0) }
+    }
+}
+
+/// A unix datagram socket standing in for systemd's `$NOTIFY_SOCKET`.
+final class NotifySocket {
+    let path: String
+    private let fd: Int32
+
+    init(path: String) throws {
+        self.path = path
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, b) in path.utf8.enumerated() where i < raw.count - 1 { raw[i] = b }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard fd >= 0, bound == 0 else { throw POSIXError(.EADDRNOTAVAIL) }
+    }
+
+    deinit { close(fd) }
+
+    /// Every datagram that arrives within `seconds`, joined.
+    func received(within seconds: Double) -> String {
+        var out = ""
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 100) > 0 else { if !out.isEmpty { break }; continue }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n > 0 { out += String(decoding: buffer[0..<n], as: UTF8.self) + "\n" }
+        }
+        return out
+    }
+}
