@@ -187,6 +187,13 @@ struct DockerdMutualTLSTests {
         #expect(alice.stdout.contains("server 20.10"), "\(alice)")
         #expect(alice.stderr.contains("DOCKER_HOST=tcp://localhost:\(port)"), "\(alice)")
 
+        // The same through a Docker context made by `berthctl context` with the real docker client.
+        let context = try ctl(["context", "web-1", "--client", "alice", "--repo", repo])
+        #expect(context.stdout.contains("created docker context e2e-web-1"), "\(context)")
+        let viaContext = try CLI.run("/usr/bin/env", ["docker", "--context", "e2e-web-1", "version", "--format", "server {{.Server.Version}}"],
+                                     environment: env, timeout: 30)
+        #expect(viaContext.stdout.contains("server 20.10"), "\(viaContext)")
+
         let mallory = try dockerVersion(client: "alice", certPath: m)
         #expect(mallory.status != 0, "a CA-signed but unlisted client was accepted: \(mallory)")
         #expect(!mallory.stdout.contains("server 20.10"))
