@@ -77,6 +77,37 @@ struct AgentSourceAndLoopTests {
         #expect(accepted?.revision == rewritten)
     }
 
+    @Test("status shows the last pass and exits with its code; 1 when there is none")
+    func statusShowsLastReport() throws {
+        let work = try TemporaryDirectory("berth-status")
+        let fleet = try TestFleet()
+        let root = work.file("root")
+        let none = try CLI.run("berth-agent", ["status", "--host", "web-1", "--root", root])
+        #expect(none.status == 1)
+        #expect(none.stderr.contains("no report yet"), "\(none)")
+        // A scratch root has no docker.service: the pass fails, and says so.
+        let pass = try CLI.run("berth-agent", ["reconcile", "--host", "web-1", "--root", root, "--state", fleet.root])
+        let status = try CLI.run("berth-agent", ["status", "--host", "web-1", "--root", root])
+        #expect(status.status == pass.status, "\(pass)\n\(status)")
+        #expect(status.stdout.contains("web-1") && status.stdout.contains("failed"), "\(status)")
+        let json = try CLI.run("berth-agent", ["status", "--host", "web-1", "--root", root, "--json"])
+        #expect(try ReconcileReport.decode(Array(json.stdout.utf8)).host == "web-1")
+    }
+
+    @Test("a bad agent.yaml is refused with its file, line and key, and nothing runs")
+    func badAgentConfig() throws {
+        let work = try TemporaryDirectory("berth-config")
+        let fleet = try TestFleet()
+        let config = try work.write("agent.yaml", "host: web-1\nstate: \(fleet.root)\nintervall: 5m\n")
+        let result = try CLI.run("berth-agent", ["reconcile", "--root", work.file("root"), "--config", config, "--report-dir", work.file("reports")])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("\(config):3:1: intervall: unknown key; valid keys are host, state"), "\(result)")
+        #expect(!work.exists("reports/web-1.json"), "a pass ran despite the bad configuration")
+        try work.write("agent.yaml", "host: web-1\nstate: \(fleet.root)\ninterval: soon\n")
+        let duration = try CLI.run("berth-agent", ["reconcile", "--root", work.file("root"), "--config", config])
+        #expect(duration.stderr.contains("\(config):3:11: interval: \"soon\" is not a duration; write e.g. 5m or 30s"), "\(duration)")
+    }
+
     @Test("run: a pass at start, on SIGHUP and when fleet.yaml changes; READY=1 to $NOTIFY_SOCKET; SIGTERM ends it")
     func runLoop() throws {
         let work = try TemporaryDirectory("berth-run")

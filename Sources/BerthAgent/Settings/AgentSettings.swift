@@ -39,14 +39,16 @@ public struct AgentSettings: Sendable, Equatable {
         for (keyNode, value) in mapping {
             let key = keyNode.scalar?.string ?? ""
             let at = "\(file):\(keyNode.mark?.line ?? 1):\(keyNode.mark?.column ?? 1): \(key)"
+            // A bad value is pointed at where the value is written.
+            let valueAt = "\(file):\(value.mark?.line ?? keyNode.mark?.line ?? 1):\(value.mark?.column ?? keyNode.mark?.column ?? 1): \(key)"
             let text = value.scalar?.string ?? ""
             func bool() throws -> Bool {
-                guard text == "true" || text == "false" else { throw BerthError(.invalidState, "\(at): expected true or false") }
+                guard text == "true" || text == "false" else { throw BerthError(.invalidState, "\(valueAt): expected true or false") }
                 return text == "true"
             }
             func seconds() throws -> TimeInterval {
                 guard let span = TimeSpan.parse(text), span.seconds > 0 else {
-                    throw BerthError(.invalidState, "\(at): \"\(text)\" is not a duration; write e.g. 5m or 30s")
+                    throw BerthError(.invalidState, "\(valueAt): \"\(text)\" is not a duration; write e.g. 5m or 30s")
                 }
                 return TimeInterval(span.seconds)
             }
