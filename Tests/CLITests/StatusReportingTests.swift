@@ -41,6 +41,9 @@ struct StatusReportingTests {
         let stale = try CLI.run("berthctl", ["status", "--reports", reports, "--repo", fleet.root])
         #expect(stale.status == 1)
         #expect(stale.stdout.contains("stale"))
+        let staleHost = try CLI.run("berthctl", ["status", "web-2", "--reports", reports, "--repo", fleet.root])
+        #expect(staleHost.status == 1, "an in-sync report an hour old is not in sync now")
+        #expect(staleHost.stdout.hasPrefix("stale: last report 36"), "\(staleHost)")
 
         try FileManager.default.removeItem(atPath: "\(reports)/web-2.json")
         let unknown = try CLI.run("berthctl", ["status", "--json", "--reports", reports, "--repo", fleet.root])

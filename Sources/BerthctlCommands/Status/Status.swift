@@ -66,8 +66,15 @@ struct Status: AsyncParsableCommand {
             guard let report = found[host] else {
                 throw BerthError(.notFound, "no report from \(host) yet (state unknown); is its agent running with --report-dir or --report-git?")
             }
-            if output.json { try Output.json(report) } else { Output.print(ReportFormatter.detail(report)) }
-            return loaded.errors.isEmpty && report.state == .inSync && report.appliedRevision == revision
+            // The same judgement as the fleet view: an old report is stale, whatever it says.
+            let row = FleetStatus.compute(hosts: [host], reports: found, revision: revision, now: Date()).rows[0]
+            if output.json {
+                try Output.json(report)
+            } else {
+                if row.state == .stale { Output.print("stale: \(row.message)") }
+                Output.print(ReportFormatter.detail(report))
+            }
+            return loaded.errors.isEmpty && row.state == .inSync && report.appliedRevision == revision
         }
         let status = FleetStatus.compute(hosts: spec.hosts.map(\.name), reports: found, revision: revision, now: Date())
         if output.json {
