@@ -29,10 +29,8 @@ step() { printf '\n\033[1m==> [%3ds] %s\033[0m\n' "$((SECONDS - START))" "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 berthctl() { "$BIN/berthctl" "$@"; }
 on() { local h=$1; shift; "$TH" exec "berth-demo-$h" "$@"; }
-report_field() { # HOST FIELD: a top-level field of the host's last report, '' when none
-    python3 -c 'import json,sys
-try: print(json.load(open(sys.argv[1])).get(sys.argv[2]) or "")
-except Exception: print("")' "$WORK/reports/$1.json" "$2"
+row() { # HOST: "STATE LAST-SEEN" from berthctl status
+    berthctl status --reports "$WORK/reports" 2>/dev/null | awk -v h="$1" '$1 == h {print $2, $NF}'
 }
 wait_for() { # SECONDS DESCRIPTION COMMAND...: poll until COMMAND succeeds
     local limit=$1 what=$2 t0=$SECONDS
@@ -47,7 +45,7 @@ wait_for() { # SECONDS DESCRIPTION COMMAND...: poll until COMMAND succeeds
     done
     echo "($what after $((SECONDS - t0)) s)"
 }
-both_in_state() { local h; for h in "${HOSTS[@]}"; do [ "$(report_field "$h" state)" = "$1" ] || return 1; done; }
+both_in_state() { local h; for h in "${HOSTS[@]}"; do [ "$(row "$h" | cut -d' ' -f1)" = "$1" ] || return 1; done; }
 in_sync_at_head() { berthctl status --reports "$WORK/reports" >/dev/null; }
 
 step "A fleet repository with its own CA (the CA key stays outside it, mode 0600)"
@@ -64,11 +62,13 @@ cat fleet.yaml
 
 step "Boot two real systemd + dockerd hosts; each gets the static agent, the shipped units and /etc/berth/agent.yaml"
 mkdir -p "$WORK/reports"
+declare -A BOOT=()
 for h in "${HOSTS[@]}"; do
     "$TH" boot "berth-demo-$h" --network "${PEER[$h]}/30" "${ADDR[$h]}/30" \
         --bind "$WORK/fleet.git:/srv/fleet.git" --bind "$WORK/reports:/srv/reports" 2>"$WORK/boot-$h.log" &
+    BOOT[$h]=$!
 done
-wait || { cat "$WORK"/boot-*.log >&2; exit 1; }
+for h in "${HOSTS[@]}"; do wait "${BOOT[$h]}" || { cat "$WORK/boot-$h.log" >&2; exit 1; }; done
 for h in "${HOSTS[@]}"; do
     "$TH" cp "berth-demo-$h" "$AGENT" /usr/local/bin/berth-agent
     for unit in "$HERE"/systemd/*; do "$TH" cp "berth-demo-$h" "$unit" /etc/systemd/system/; done
@@ -109,8 +109,9 @@ step "Drift: someone edits web-1's drop-in by hand; the next timer pass repairs 
 edit=$(date +%s)
 run on web-1 sed -i 's|-H tcp://0.0.0.0:2376|-H tcp://0.0.0.0:2377|' /etc/systemd/system/docker.service.d/50-berth.conf
 repaired_since_edit() {
-    [ "$(report_field web-1 state)" = repaired ] &&
-        (($(date -d "$(report_field web-1 time)" +%s) >= edit))
+    local state seen
+    read -r state seen <<<"$(row web-1)"
+    [ "$state" = repaired ] && (($(date -d "$seen" +%s) >= edit))
 }
 wait_for 60 "web-1 repaired" repaired_since_edit
 run berthctl status web-1 --reports "$WORK/reports" || true

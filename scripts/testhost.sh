@@ -152,7 +152,7 @@ cmd_boot() {
     # hold a caller's pipe (say, of a test runner starting processes on other threads) open
     # for as long as the host runs.
     # shellcheck disable=SC2016
-    setsid bash -c 'for fd in /proc/$$/fd/*; do fd=${fd##*/}; ((fd > 2)) && eval "exec $fd>&-"; done 2>/dev/null
+    setsid bash -c 'for fd in $(ls /proc/$$/fd); do ((fd > 2)) && [ -e "/proc/$$/fd/$fd" ] && eval "exec $fd>&-"; done
         echo "$$ $(cut -d" " -f22 /proc/$$/stat)" >"$0"; exec "$@"' "$d/nspawn" \
         systemd-nspawn --keep-unit --register=no --console=passive --capability=all \
         -D "$COPIES/$name" --machine="$name" --hostname="$name" "${nsargs[@]}" -b \

@@ -198,6 +198,8 @@ struct FleetLoopTests {
         // Drift on web-b, found and repaired by a pass; status shows what was found, with the diff.
         let b = f.hosts["web-b"]!
         try b.sh("systemctl stop berth-agent.timer")
+        // A pass the timer started may still run (and would read the drop-in before the edit).
+        try b.sh("while [ \"$(systemctl show -p ActiveState --value berth-agent.service)\" = activating ]; do sleep 0.2; done")
         try b.sh("sed -i 's|-H tcp://0.0.0.0:2376|-H tcp://0.0.0.0:2377|' /etc/systemd/system/docker.service.d/50-berth.conf")
         try b.sh("systemctl start berth-agent.service")
         let repaired = try #require(f.report("web-b"))
@@ -231,6 +233,8 @@ struct FleetLoopTests {
         #expect(try f.hosts["web-a"]!.dockerdPID() == pidA)
         let mixed = try f.berthctl(["status", "--reports", f.reports, "--json"])
         #expect(mixed.status == 1)
+        #expect(mixed.stderr.contains("fleet.yaml has 1 error; run `berthctl validate`"), "\(mixed)")
+        #expect(f.report("web-b")?.warnings?.contains { $0.contains("hosts.web-a.listeners[1]") } == true, "web-b does not say it left web-a out")
         let mixedRows = try f.rows(mixed)
         #expect(mixedRows.first { $0.host == "web-a" }?.state == .invalidState, "\(mixedRows)")
         #expect(mixedRows.first { $0.host == "web-b" }?.state == .inSync, "\(mixedRows)")

@@ -96,6 +96,10 @@ public struct Reconciler: Sendable {
         do {
             loaded = try repository.loadValid(for: settings.host)
             report.fleet = loaded.spec.fleet
+            if !loaded.warnings.isEmpty {
+                report.warnings = loaded.warnings.map(\.description)
+                for warning in loaded.warnings { environment.logger.warning("\(warning)") }
+            }
             host = try loaded.resolve(host: settings.host)
         } catch {
             report.state = .invalidState

@@ -47,11 +47,22 @@ public struct FleetStatus: Sendable, Codable {
 }
 
 /// Reads reports from a shared directory (`DIR/HOST.json`) or from `refs/berth/status/*` of a repository.
+///
+/// A report counts only where it is filed under its own host's name (`web-1.json`,
+/// `refs/berth/status/web-1`): a host cannot speak for another, say to slip a CSR for another
+/// host's name under `berthctl sign --all`.
 public enum ReportSource {
+    /// `DIR/HOST.json` when `directory` is given, else the status refs of `repository`.
+    public static func load(directory: String?, repository: String, git: Git) async -> [String: ReconcileReport] {
+        if let directory { return fromDirectory(directory) }
+        return await fromRefs(repository: repository, git: git)
+    }
+
     public static func fromDirectory(_ dir: String) -> [String: ReconcileReport] {
         var out: [String: ReconcileReport] = [:]
         for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasSuffix(".json") {
-            if let data = FileManager.default.contents(atPath: "\(dir)/\(name)"), let report = try? ReconcileReport.decode(Array(data)) {
+            if let data = FileManager.default.contents(atPath: "\(dir)/\(name)"), let report = try? ReconcileReport.decode(Array(data)),
+               "\(report.host).json" == name {
                 out[report.host] = report
             }
         }
@@ -68,7 +79,7 @@ public enum ReportSource {
         for ref in refs.output.split(separator: "\n") {
             let host = String(ref.split(separator: "/").last ?? "")
             guard let blob = try? await git.run(repository, arguments: ["show", "\(ref):\(host).json"]), blob.succeeded,
-                  let report = try? ReconcileReport.decode(blob.stdout) else { continue }
+                  let report = try? ReconcileReport.decode(blob.stdout), report.host == host else { continue }
             out[report.host] = report
         }
         return out

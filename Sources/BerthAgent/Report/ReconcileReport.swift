@@ -27,6 +27,9 @@ public struct ReconcileReport: Sendable, Codable, Equatable {
     public var intervalSeconds: Int
     public var nextPassAt: Date?
     public var error: String?
+    /// Problems in the desired state that did not stop this pass: another host's invalid entry,
+    /// left out (`file:line:col: field: message`).
+    public var warnings: [String]?
 
     public init(host: String, agentVersion: String, time: Date, state: HostState, message: String, source: SourceStatus, intervalSeconds: Int) {
         self.host = host

@@ -41,6 +41,7 @@ public enum ReportFormatter {
                 lines.append("  \(listener.url): \(listener.probe)\(listener.detail.map { " (\($0))" } ?? "")")
             }
         }
+        for warning in report.warnings ?? [] { lines.append("warning:   \(warning)") }
         if !report.drift.isEmpty {
             lines.append("drift:")
             for item in report.drift {

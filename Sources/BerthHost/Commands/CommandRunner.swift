@@ -70,10 +70,10 @@ public struct BerthCommandError: Error, CustomStringConvertible, Sendable {
 
 /// Runs commands as child processes. `PATH` is searched when the executable has no slash.
 ///
-/// Output is captured in unlinked temporary files, not pipes: a child that leaves a daemon
-/// behind (`systemctl`, `docker run -d`, a test host's `systemd-nspawn`) hands that daemon its
-/// stdout, and a pipe would then never reach end-of-file. With files the runner waits for the
-/// child itself, reads what it wrote, and is done; the daemon's later output goes nowhere.
+/// Output is captured in unlinked temporary files, not pipes, and the runner waits for the
+/// child's exit, not for end-of-file: a child that leaves a process behind holding its stdout
+/// (a daemonizing tool, a test host's `systemd-nspawn`) would otherwise keep the caller waiting
+/// for as long as that process lives. A timeout kills the child itself, not what it started.
 public struct ProcessRunner: CommandRunner {
     public init() {}
 
@@ -147,14 +147,22 @@ public struct CommandTimeout: Error, CustomStringConvertible, Sendable {
 private final class CaptureFile {
     let handle: FileHandle
 
+    /// A full or read-only /tmp must not stop the agent from running `systemctl`: the tmpfs
+    /// directories every systemd host has come next.
+    static let directories = [ProcessInfo.processInfo.environment["TMPDIR"], "/tmp", "/dev/shm", "/run"].compactMap { $0 }.filter { !$0.isEmpty }
+
     init() throws {
-        let dir = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        var template = Array("\(dir)/berth-capture.XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-        handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        var lastError = EIO
+        for dir in Self.directories {
+            var template = Array("\(dir)/berth-capture.XXXXXX".utf8CString)
+            let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            guard fd >= 0 else { lastError = errno; continue }
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+            handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+            return
+        }
+        throw POSIXError(POSIXErrorCode(rawValue: lastError) ?? .EIO)
     }
 
     func contents() -> [UInt8] {

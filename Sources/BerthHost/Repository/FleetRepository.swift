@@ -68,8 +68,9 @@ public struct FleetRepository: Sendable {
     }
 
     /// Loads for the agent of one host. Errors confined to *other* hosts' entries
-    /// (`hosts.OTHER…`) do not block this host: those entries are left out, and their errors
-    /// come back as warnings. Any other error, or one in this host's own entry, throws as
+    /// (`hosts.OTHER…`) do not block this host: those entries are left out and their errors
+    /// come back as warnings. Any other error (defaults, the CA, YAML syntax, an entry whose
+    /// name cannot be read or told apart), or one in this host's own entry, throws as
     /// ``loadValid()`` does — so one bad entry never freezes the rest of the fleet, and never
     /// reaches the host it describes.
     public func loadValid(for host: String) throws -> LoadedFleet {
@@ -77,29 +78,40 @@ public struct FleetRepository: Sendable {
         if loaded.errors.isEmpty, loaded.document.spec != nil { return loaded }
         guard let partial = loaded.document.partialSpec else { throw FleetValidationError(loaded.errors) }
         let names = partial.hosts.map(\.name)
-        let entries = loaded.errors.map { Self.hostEntry(of: $0.field, among: names) }
-        guard !entries.contains(nil), !entries.contains(host) else { throw FleetValidationError(loaded.errors) }
-        let broken = Set(entries.compactMap { $0 })
+        let files = listFiles()
         var document = loaded.document
-        document.diagnostics.removeAll { Self.hostEntry(of: $0.field, among: names).map(broken.contains) ?? false }
-        var spec = partial
-        spec.hosts.removeAll { broken.contains($0.name) }
-        document.spec = spec
-        let rechecked = FleetValidator.validate(document, repositoryFiles: listFiles())
-        let errors = rechecked.filter { $0.severity == .error }
-        guard errors.isEmpty else { throw FleetValidationError(errors) }
-        let setAside = loaded.errors.map {
+        var errors = loaded.errors
+        var setAside: [Diagnostic] = []
+        var broken = Set<String>()
+        // Cross-file checks run only once the parse is clean, so leaving entries out can bring
+        // new errors to light: repeat until none is left or one is not another host's.
+        while !errors.isEmpty {
+            let entries = errors.map { Self.hostEntry(of: $0.field, among: names) }
+            let more = Set(entries.compactMap { $0 }).subtracting(broken)
+            guard !entries.contains(nil), !entries.contains(host), !more.isEmpty else { throw FleetValidationError(errors) }
+            broken.formUnion(more)
+            setAside += errors
+            document.diagnostics.removeAll { Self.hostEntry(of: $0.field, among: names).map(broken.contains) ?? false }
+            var spec = partial
+            spec.hosts.removeAll { broken.contains($0.name) }
+            document.spec = spec
+            errors = FleetValidator.validate(document, repositoryFiles: files).filter { $0.severity == .error }
+        }
+        let warnings = setAside.map {
             Diagnostic(.warning, at: $0.location, field: $0.field, "\($0.message) (this entry is left out; other hosts are unaffected)")
         }
-        return LoadedFleet(repository: self, text: loaded.text, document: document, diagnostics: rechecked + setAside)
+        return LoadedFleet(repository: self, text: loaded.text, document: document,
+                           diagnostics: FleetValidator.validate(document, repositoryFiles: files) + warnings)
     }
 
-    /// The host whose entry `field` lies in (`hosts.NAME`, `hosts.NAME.…`, `hosts.NAME[…`), if any.
+    /// The host whose entry `field` lies in (`hosts.NAME`, `hosts.NAME.…`, `hosts.NAME[…`); nil
+    /// when it lies in none, or could lie in more than one (names may contain dots).
     static func hostEntry(of field: String, among names: [String]) -> String? {
-        names.filter { name in
+        let matches = names.filter { name in
             let prefix = "hosts.\(name)"
             return field == prefix || field.hasPrefix(prefix + ".") || field.hasPrefix(prefix + "[")
-        }.max { $0.count < $1.count }
+        }
+        return matches.count == 1 ? matches[0] : nil
     }
 
     /// Rewrites `fleet.yaml` with `edit` applied, but only if the result validates.

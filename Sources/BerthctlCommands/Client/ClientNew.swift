@@ -74,10 +74,7 @@ struct ClientNew: AsyncParsableCommand {
 /// Where a client's Docker certificate directory lives on the operator's machine.
 enum ClientDirectory {
     static func resolve(fleet: String, client: String) -> String {
-        let base = ProcessInfo.processInfo.environment["BERTH_CONFIG_HOME"]
-            ?? ProcessInfo.processInfo.environment["XDG_CONFIG_HOME"].map { "\($0)/berth" }
-            ?? "\(NSHomeDirectory())/.config/berth"
-        return "\(base)/\(fleet)/clients/\(client)"
+        "\(CAKeyLocation.configDirectory(fleet: fleet))/clients/\(client)"
     }
 
     /// The directory, checked to hold what Docker needs.

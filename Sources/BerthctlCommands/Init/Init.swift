@@ -70,12 +70,18 @@ struct Init: AsyncParsableCommand {
 
 /// Where the CA key lives, and the rule that it never lives in the repository.
 enum CAKeyLocation {
-    static func resolve(_ option: String?, fleet: String) -> String {
-        if let option { return RepositoryOptions.absolute(option) }
+    /// This operator's Berth directory for a fleet: `$BERTH_CONFIG_HOME/FLEET`, else
+    /// `$XDG_CONFIG_HOME/berth/FLEET`, else `~/.config/berth/FLEET`. Keys live here, never in the repository.
+    static func configDirectory(fleet: String) -> String {
         let base = ProcessInfo.processInfo.environment["BERTH_CONFIG_HOME"]
             ?? ProcessInfo.processInfo.environment["XDG_CONFIG_HOME"].map { "\($0)/berth" }
             ?? "\(NSHomeDirectory())/.config/berth"
-        return "\(base)/\(fleet)/ca-key.pem"
+        return "\(base)/\(fleet)"
+    }
+
+    static func resolve(_ option: String?, fleet: String) -> String {
+        if let option { return RepositoryOptions.absolute(option) }
+        return "\(configDirectory(fleet: fleet))/ca-key.pem"
     }
 
     static func refuseInside(repository: String, keyPath: String) throws {

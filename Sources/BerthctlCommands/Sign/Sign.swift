@@ -72,13 +72,7 @@ struct Sign: AsyncParsableCommand {
         let reportsDir = reports.map(RepositoryOptions.absolute)
         let source = reportsDir ?? "the refs/berth/status/* refs of \(repo.root)"
         var found: [String: ReconcileReport] = [:]
-        if csr == nil {
-            if let reportsDir {
-                found = ReportSource.fromDirectory(reportsDir)
-            } else {
-                found = await ReportSource.fromRefs(repository: repo.root, git: Git())
-            }
-        }
+        if csr == nil { found = await ReportSource.load(directory: reportsDir, repository: repo.root, git: Git()) }
         var targets = hosts
         if all {
             targets = loaded.spec.hosts.map(\.name).filter { found[$0]?.pendingCSR != nil }

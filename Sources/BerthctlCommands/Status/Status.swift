@@ -53,12 +53,7 @@ struct Status: AsyncParsableCommand {
         }
         let git = Git()
         let revision = await git.revision(of: repo.root)
-        let found: [String: ReconcileReport]
-        if let reports {
-            found = ReportSource.fromDirectory(RepositoryOptions.absolute(reports))
-        } else {
-            found = await ReportSource.fromRefs(repository: repo.root, git: git)
-        }
+        let found = await ReportSource.load(directory: reports.map(RepositoryOptions.absolute), repository: repo.root, git: git)
         if let host {
             guard spec.hosts.contains(where: { $0.name == host }) else {
                 throw BerthError(.notFound, "host \"\(host)\" is not in \(FleetRepository.specFile); known hosts: \(spec.hosts.map(\.name).joined(separator: ", "))")
@@ -67,14 +62,17 @@ struct Status: AsyncParsableCommand {
                 throw BerthError(.notFound, "no report from \(host) yet (state unknown); is its agent running with --report-dir or --report-git?")
             }
             // The same judgement as the fleet view: an old report is stale, whatever it says.
-            let row = FleetStatus.compute(hosts: [host], reports: found, revision: revision, now: Date()).rows[0]
+            let status = FleetStatus.compute(hosts: [host], reports: found, revision: revision, now: Date())
+            let row = status.rows[0]
             if output.json {
-                try Output.json(report)
+                var shown = report
+                if row.state == .stale { shown.state = .stale; shown.message = row.message }
+                try Output.json(shown)
             } else {
                 if row.state == .stale { Output.print("stale: \(row.message)") }
                 Output.print(ReportFormatter.detail(report))
             }
-            return loaded.errors.isEmpty && row.state == .inSync && report.appliedRevision == revision
+            return loaded.errors.isEmpty && status.allInSync
         }
         let status = FleetStatus.compute(hosts: spec.hosts.map(\.name), reports: found, revision: revision, now: Date())
         if output.json {
