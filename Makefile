@@ -42,7 +42,7 @@ unit-test:
 demo: deps agent rootfs build
 	scripts/demo.sh
 
-bench: deps agent rootfs
+bench: deps agent rootfs build
 	bench/noop.sh
 
 install: agent
