@@ -31,7 +31,8 @@ inside "$pass" >/dev/null || true                       # key + CSR
 "$CTL" sign bench-1 --reports "$WORK/reports" --repo "$WORK/fleet" >/dev/null
 git -C "$WORK/fleet" add -A && git -C "$WORK/fleet" commit -qm signed
 inside "$pass" >/dev/null                                 # converge
-inside "$pass" | grep -q "in-sync" || { echo "bench: host did not converge" >&2; exit 1; }
+out=$(inside "$pass" 2>&1) || true
+grep -q "in-sync" <<<"$out" || { echo "bench: host did not converge:" >&2; echo "$out" >&2; exit 1; }
 
 # Each line: wall microseconds, peak RSS kB. Measured inside the host, so nsenter is not counted.
 measure() { # COUNT SETUP COMMAND
