@@ -22,9 +22,12 @@ deps:
 build:
 	$(SWIFT) build
 
-# One self-contained static binary: what goes onto a host.
+# One self-contained static binary: what goes onto a host. Linked with lld so that relative
+# relocations are packed (DT_RELR, glibc >= 2.36) and with no symbols exported: both cut pages
+# the loader touches at every start, which is most of a short pass's memory (see bench/).
+AGENT_LDFLAGS ?= -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs -Xlinker --no-export-dynamic
 agent:
-	$(SWIFT) build -c release --static-swift-stdlib --product berth-agent
+	$(SWIFT) build -c release --static-swift-stdlib --product berth-agent $(AGENT_LDFLAGS)
 
 rootfs: deps
 	@scripts/rootfs.sh >/dev/null
