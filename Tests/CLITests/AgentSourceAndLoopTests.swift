@@ -11,31 +11,22 @@ import Glibc
 /// no systemd is needed to see which revision a pass took and when passes happen.
 @Suite("berth-agent --repo and run", .serialized)
 struct AgentSourceAndLoopTests {
-    static let gitEnv = ["GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"]
-
-    @discardableResult
-    func git(_ dir: String, _ args: String...) throws -> String {
-        let r = try CLI.run("/usr/bin/git", ["-C", dir] + args, environment: Self.gitEnv)
-        #expect(r.status == 0, "git \(args): \(r)")
-        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     @Test("--repo checks out the fetched commit; an unreachable remote keeps it and says stale; a rewind is refused unless allowed")
     func repositorySource() throws {
         let work = try TemporaryDirectory("berth-source")
         let fleet = try TestFleet()
-        try git(fleet.root, "init", "-q", "-b", "main")
-        try git(fleet.root, "add", "-A")
-        try git(fleet.root, "commit", "-qm", "one")
-        let first = try git(fleet.root, "rev-parse", "HEAD")
+        try CLI.git(fleet.root, "init", "-q", "-b", "main")
+        try CLI.git(fleet.root, "add", "-A")
+        try CLI.git(fleet.root, "commit", "-qm", "one")
+        let first = try CLI.git(fleet.root, "rev-parse", "HEAD")
         let bare = work.file("fleet.git")
-        try git(fleet.root, "clone", "-q", "--bare", ".", bare)
-        try git(fleet.root, "remote", "add", "origin", bare)
+        try CLI.git(fleet.root, "clone", "-q", "--bare", ".", bare)
+        try CLI.git(fleet.root, "remote", "add", "origin", bare)
 
         /// One pass; its report's source status, and the revision it took as desired.
         func pass(_ extra: [String] = []) throws -> (source: SourceStatus, revision: String?)? {
             let r = try CLI.run("berth-agent", ["reconcile", "--host", "web-1", "--root", work.file("root"), "--repo", bare, "--branch", "main",
-                                                "--report-dir", work.file("reports"), "--verify-timeout", "1"] + extra, environment: Self.gitEnv)
+                                                "--report-dir", work.file("reports"), "--verify-timeout", "1"] + extra, environment: CLI.gitIdentity)
             let report = FileManager.default.contents(atPath: work.file("reports/web-1.json")).flatMap { try? ReconcileReport.decode(Array($0)) }
             #expect(report?.source.kind == "git", "\(r)")
             return report.map { ($0.source, $0.desiredRevision) }
@@ -45,12 +36,12 @@ struct AgentSourceAndLoopTests {
         let initial = try pass()
         #expect(initial?.source.stale == false)
         #expect(initial?.revision == first)
-        #expect(try git(checkout, "rev-parse", "HEAD") == first)
+        #expect(try CLI.git(checkout, "rev-parse", "HEAD") == first)
 
         try fleet.write("fleet.yaml", try fleet.directory.read("fleet.yaml") + "# two\n")
-        try git(fleet.root, "commit", "-qam", "two")
-        try git(fleet.root, "push", "-q", "origin", "main")
-        let second = try git(fleet.root, "rev-parse", "HEAD")
+        try CLI.git(fleet.root, "commit", "-qam", "two")
+        try CLI.git(fleet.root, "push", "-q", "origin", "main")
+        let second = try CLI.git(fleet.root, "rev-parse", "HEAD")
         #expect(try pass()?.revision == second)
 
         // The remote is gone: the last good checkout stays, the source is stale and says why.
@@ -62,16 +53,16 @@ struct AgentSourceAndLoopTests {
         try FileManager.default.moveItem(atPath: bare + ".away", toPath: bare)
 
         // History rewritten by a force push: refused, then accepted with --allow-rewind.
-        try git(fleet.root, "reset", "-q", "--hard", first)
+        try CLI.git(fleet.root, "reset", "-q", "--hard", first)
         try fleet.write("fleet.yaml", try fleet.directory.read("fleet.yaml") + "# rewritten\n")
-        try git(fleet.root, "commit", "-qam", "rewritten")
-        try git(fleet.root, "push", "-q", "--force", "origin", "main")
-        let rewritten = try git(fleet.root, "rev-parse", "HEAD")
+        try CLI.git(fleet.root, "commit", "-qam", "rewritten")
+        try CLI.git(fleet.root, "push", "-q", "--force", "origin", "main")
+        let rewritten = try CLI.git(fleet.root, "rev-parse", "HEAD")
         let refused = try pass()
         #expect(refused?.source.stale == true)
         #expect(refused?.source.error?.contains("history was rewritten") == true, "\(String(describing: refused))")
         #expect(refused?.revision == second)
-        #expect(try git(checkout, "rev-parse", "HEAD") == second)
+        #expect(try CLI.git(checkout, "rev-parse", "HEAD") == second)
         let accepted = try pass(["--allow-rewind"])
         #expect(accepted?.source.stale == false)
         #expect(accepted?.revision == rewritten)

@@ -7,13 +7,6 @@ import TestSupport
 /// Reporting through a shared directory and through per-host Git refs, read back by `berthctl status`.
 @Suite("status reports: shared directory, per-host refs, fifty agents at once")
 struct StatusReportingTests {
-    static let gitEnv = ["GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"]
-
-    func git(_ dir: String, _ args: String...) throws {
-        let r = try CLI.run("/usr/bin/git", ["-C", dir] + args, environment: Self.gitEnv)
-        #expect(r.status == 0, "git \(args): \(r)")
-    }
-
     func writeReport(_ dir: String, host: String, state: HostState, revision: String, age: TimeInterval = 0) throws {
         var report = ReconcileReport(host: host, agentVersion: "0.1.0", time: Date().addingTimeInterval(-age), state: state, message: "m",
                                      source: SourceStatus(kind: "state", location: "/srv/fleet"), intervalSeconds: 300)
@@ -26,9 +19,9 @@ struct StatusReportingTests {
     @Test("status reads a shared directory: exit 0 only when all are in sync at HEAD; stale and unknown shown")
     func sharedDirectory() throws {
         let fleet = try TestFleet()
-        try git(fleet.root, "init", "-q")
-        try git(fleet.root, "add", "-A")
-        try git(fleet.root, "commit", "-qm", "fleet")
+        try CLI.git(fleet.root, "init", "-q")
+        try CLI.git(fleet.root, "add", "-A")
+        try CLI.git(fleet.root, "commit", "-qm", "fleet")
         let head = try CLI.run("/usr/bin/git", ["-C", fleet.root, "rev-parse", "HEAD"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let reports = fleet.directory.file("reports-out")
         try writeReport(reports, host: "web-1", state: .inSync, revision: head)
@@ -57,9 +50,9 @@ struct StatusReportingTests {
     func fiftyAgentsPush() throws {
         let work = try TemporaryDirectory("berth-push")
         let fleet = try TestFleet()
-        try git(fleet.root, "init", "-q", "-b", "main")
-        try git(fleet.root, "add", "-A")
-        try git(fleet.root, "commit", "-qm", "fleet")
+        try CLI.git(fleet.root, "init", "-q", "-b", "main")
+        try CLI.git(fleet.root, "add", "-A")
+        try CLI.git(fleet.root, "commit", "-qm", "fleet")
         let bare = work.file("fleet.git")
         let clone = try CLI.run("/usr/bin/git", ["clone", "-q", "--bare", fleet.root, bare])
         #expect(clone.status == 0, "\(clone)")
@@ -71,7 +64,7 @@ struct StatusReportingTests {
             p.executableURL = URL(fileURLWithPath: "\(CLI.binDir)/berth-agent")
             // Scratch roots with no systemd: each pass reports (failed or invalid-state) and pushes.
             p.arguments = ["reconcile", "--host", "h\(i)", "--root", work.file("root-\(i)"), "--repo", bare, "--branch", "main", "--report-git", "--verify-timeout", "1"]
-            p.environment = ProcessInfo.processInfo.environment.merging(Self.gitEnv) { $1 }
+            p.environment = ProcessInfo.processInfo.environment.merging(CLI.gitIdentity) { $1 }
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             processes.append(p)

@@ -27,7 +27,6 @@ final class TwoHostFleet: @unchecked Sendable {
             addresses: [10.231.21.2]
 
         """
-    static let gitEnv = ["GIT_AUTHOR_NAME": "ops", "GIT_AUTHOR_EMAIL": "ops@example.com", "GIT_COMMITTER_NAME": "ops", "GIT_COMMITTER_EMAIL": "ops@example.com"]
 
     let work: TemporaryDirectory
     let fleet: TestFleet
@@ -100,7 +99,7 @@ final class TwoHostFleet: @unchecked Sendable {
 
     @discardableResult
     func git(_ args: String...) throws -> String {
-        try check(CLI.run("/usr/bin/git", ["-C", fleet.root] + args, environment: Self.gitEnv)).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try CLI.git(fleet.root, arguments: args)
     }
 
     @discardableResult

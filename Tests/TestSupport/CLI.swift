@@ -34,4 +34,25 @@ public enum CLI {
         let result = try ProcessRunner().runSync(command)
         return Result(status: result.status, stdout: result.output, stderr: result.errorOutput)
     }
+
+    /// A fixed Git identity for commits made by tests (and agents they start), whatever the machine's config.
+    public static let gitIdentity = ["GIT_AUTHOR_NAME": "ops", "GIT_AUTHOR_EMAIL": "ops@example.com",
+                                     "GIT_COMMITTER_NAME": "ops", "GIT_COMMITTER_EMAIL": "ops@example.com"]
+
+    /// `git -C dir args…` with ``gitIdentity``; its trimmed stdout, or an error with everything it printed.
+    @discardableResult
+    public static func git(_ dir: String, _ args: String...) throws -> String {
+        try git(dir, arguments: args)
+    }
+
+    @discardableResult
+    public static func git(_ dir: String, arguments args: [String]) throws -> String {
+        let result = try run("/usr/bin/git", ["-C", dir] + args, environment: gitIdentity)
+        guard result.status == 0 else { throw GitFailure(description: "git \(args.joined(separator: " ")) in \(dir): \(result)") }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    public struct GitFailure: Error, CustomStringConvertible {
+        public var description: String
+    }
 }
