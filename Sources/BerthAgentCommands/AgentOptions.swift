@@ -36,6 +36,9 @@ struct AgentOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds to wait for dockerd to become healthy after a restart.", valueName: "seconds"))
     var verifyTimeout: Int?
 
+    @Option(help: ArgumentHelp("Seconds after which a git fetch or push is killed (default 300).", valueName: "seconds"))
+    var gitTimeout: Int?
+
     @Option(help: ArgumentHelp("Agent configuration file (default ROOT/etc/berth/agent.yaml; missing is fine).", valueName: "path"))
     var config: String?
 
@@ -58,6 +61,7 @@ struct AgentOptions: ParsableArguments {
         if reportGit { settings.reportGit = true }
         if let interval { settings.interval = TimeInterval(interval) }
         if let verifyTimeout { settings.verifyTimeout = TimeInterval(verifyTimeout) }
+        if let gitTimeout { settings.gitTimeout = TimeInterval(gitTimeout) }
         return try settings.validated()
     }
 

@@ -68,6 +68,20 @@ struct AgentSourceAndLoopTests {
         #expect(accepted?.revision == rewritten)
     }
 
+    @Test("a remote that stops answering is given up after --git-timeout: the source is stale, the pass ends")
+    func hungRemote() throws {
+        let work = try TemporaryDirectory("berth-hung")
+        let started = Date()
+        // ssh that never answers (no network is touched: the "ssh" is sleep).
+        let r = try CLI.run("berth-agent", ["reconcile", "--host", "web-1", "--root", work.file("root"), "--repo", "ssh://git.invalid/fleet.git",
+                                            "--branch", "main", "--report-dir", work.file("reports"), "--git-timeout", "2"],
+                            environment: ["GIT_SSH_COMMAND": "sleep 60 #"], timeout: 60)
+        #expect(Date().timeIntervalSince(started) < 20, "the pass waited for the remote: \(r)")
+        let report = try ReconcileReport.decode(Array(try work.read("reports/web-1.json").utf8))
+        #expect(report.source.stale)
+        #expect(report.source.error?.contains("did not finish within 2 s") == true, "\(report.source)")
+    }
+
     @Test("status shows the last pass and exits with its code; 1 when there is none")
     func statusShowsLastReport() throws {
         let work = try TemporaryDirectory("berth-status")

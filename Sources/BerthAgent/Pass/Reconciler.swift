@@ -80,7 +80,7 @@ public struct Reconciler: Sendable {
     }
 
     func prepare(apply: Bool) async -> Preparation {
-        let source = await FleetSource(settings: settings, git: Git(runner: environment.runner)).sync(fetch: apply || settings.statePath != nil)
+        let source = await FleetSource(settings: settings, git: settings.git(runner: environment.runner)).sync(fetch: apply || settings.statePath != nil)
         guard let repoRoot = source.root else {
             var report = baseReport(state: .failed, message: "no desired state yet: \(source.status.error ?? "the source is empty")", source: source.status)
             report.error = source.status.error

@@ -25,7 +25,7 @@ public struct StatusPublisher: Sendable {
         guard let url = settings.repoURL else { throw BerthError(.usage, "--report-git needs --repo URL") }
         // Work in a private scratch repository, so a push never touches the fleet checkout.
         let dir = settings.hostPath("\(HostLayout.stateDir)/status-repo")
-        let git = Git(runner: runner)
+        let git = settings.git(runner: runner)
         if !FileManager.default.fileExists(atPath: "\(dir)/HEAD") {
             try AtomicFile.makeDirectories(dir, mode: 0o700)
             try await git.run(dir, "init", "-q", "--bare")

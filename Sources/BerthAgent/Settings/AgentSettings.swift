@@ -1,4 +1,5 @@
 import BerthCore
+import BerthHost
 import Foundation
 import Yams
 
@@ -18,13 +19,15 @@ public struct AgentSettings: Sendable, Equatable {
     public var reportGit = false
     public var interval: TimeInterval = 300
     public var verifyTimeout: TimeInterval = 60
+    /// A git fetch or push still running after this is killed (the source is then stale).
+    public var gitTimeout: TimeInterval = 300
     public var lockTimeout: TimeInterval = 120
     public var dockerSocket: String = HostLayout.dockerSocket
 
     public init(host: String) { self.host = host }
 
     /// The keys `agent.yaml` accepts (unknown keys are errors, as in fleet.yaml).
-    public static let fileKeys = ["host", "state", "repo", "branch", "allowRewind", "reportDir", "reportGit", "interval", "verifyTimeout", "dockerSocket"]
+    public static let fileKeys = ["host", "state", "repo", "branch", "allowRewind", "reportDir", "reportGit", "interval", "verifyTimeout", "gitTimeout", "dockerSocket"]
 
     /// Applies `agent.yaml` text on top of these settings.
     public mutating func apply(configText: String, file: String) throws {
@@ -62,6 +65,7 @@ public struct AgentSettings: Sendable, Equatable {
             case "reportGit": reportGit = try bool()
             case "interval": interval = try seconds()
             case "verifyTimeout": verifyTimeout = try seconds()
+            case "gitTimeout": gitTimeout = try seconds()
             case "dockerSocket": dockerSocket = text
             default:
                 throw BerthError(.invalidState, "\(at): unknown key; valid keys are \(Self.fileKeys.joined(separator: ", "))")
@@ -84,6 +88,9 @@ public struct AgentSettings: Sendable, Equatable {
     }
 
     public func hostPath(_ path: String) -> String { HostLayout.path(path, under: root) }
+
+    /// The real git, with this agent's timeout.
+    public func git(runner: any CommandRunner) -> Git { Git(runner: runner, timeout: gitTimeout) }
 
     /// Where the agent's own checkout lives when it fetches with `--repo`.
     public var checkoutPath: String { hostPath("\(HostLayout.stateDir)/fleet") }

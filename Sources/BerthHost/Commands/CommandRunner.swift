@@ -68,12 +68,15 @@ public struct BerthCommandError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// Runs commands as child processes. `PATH` is searched when the executable has no slash.
+/// Runs commands as child processes, with `posix_spawn` and `waitpid`. `PATH` is searched when
+/// the executable has no slash.
 ///
-/// Output is captured in unlinked temporary files, not pipes, and the runner waits for the
-/// child's exit, not for end-of-file: a child that leaves a process behind holding its stdout
-/// (a daemonizing tool, a test host's `systemd-nspawn`) would otherwise keep the caller waiting
-/// for as long as that process lives. A timeout kills the child itself, not what it started.
+/// Not Foundation's `Process`: on Linux it learns that a child ended when a socket the child
+/// inherited closes, so a child that leaves a process behind (git's ssh, a test host's
+/// `systemd-nspawn`) is "running" for as long as that process lives. Here the runner waits for
+/// the child itself. Output goes to unlinked temporary files, not pipes, for the same reason.
+/// The child leads its own process group, with default signal handling, so a timeout ends it
+/// and everything it started (TERM, then KILL 3 s later).
 public struct ProcessRunner: CommandRunner {
     public init() {}
 
@@ -86,47 +89,84 @@ public struct ProcessRunner: CommandRunner {
     }
 
     public func runSync(_ command: Command) throws -> CommandResult {
-        let process = Process()
-        if command.executable.contains("/") {
-            process.executableURL = URL(fileURLWithPath: command.executable)
-            process.arguments = command.arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [command.executable] + command.arguments
+        var argv = command.executable.contains("/") ? [command.executable] : ["/usr/bin/env", command.executable]
+        if let dir = command.workingDirectory {
+            argv = ["/usr/bin/env", "-C", dir] + (command.executable.contains("/") ? argv : [command.executable])
         }
-        if !command.environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(command.environment) { $1 }
-        }
-        if let dir = command.workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: dir) }
+        argv += command.arguments
+        let environment = ProcessInfo.processInfo.environment.merging(command.environment) { $1 }.map { "\($0.key)=\($0.value)" }
+
         let out = try CaptureFile(), err = try CaptureFile()
-        process.standardOutput = out.handle
-        process.standardError = err.handle
+        var input: CaptureFile?
         if let bytes = command.input {
-            let input = try CaptureFile()
-            try input.handle.write(contentsOf: Data(bytes))
-            _ = lseek(input.handle.fileDescriptor, 0, SEEK_SET)
-            process.standardInput = input.handle
-        } else {
-            process.standardInput = FileHandle.nullDevice
+            let file = try CaptureFile()
+            try file.handle.write(contentsOf: Data(bytes))
+            input = file
         }
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        try process.run()
-        if let timeout = command.timeout {
-            if exited.wait(timeout: .now() + timeout) == .timedOut {
-                // TERM first, so the child can clean up; KILL if it will not go.
-                kill(process.processIdentifier, SIGTERM)
-                if exited.wait(timeout: .now() + 3) == .timedOut {
-                    kill(process.processIdentifier, SIGKILL)
-                    exited.wait()
-                }
-                throw CommandTimeout(command: command, seconds: timeout, stdout: out.contents(), stderr: err.contents())
-            }
+        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { if devNull >= 0 { close(devNull) } }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if let input {
+            // The child reads from the start: its own open file description, not our offset.
+            posix_spawn_file_actions_addopen(&actions, 0, "/proc/self/fd/\(input.handle.fileDescriptor)", O_RDONLY, 0)
         } else {
+            posix_spawn_file_actions_adddup2(&actions, devNull, 0)
+        }
+        posix_spawn_file_actions_adddup2(&actions, out.handle.fileDescriptor, 1)
+        posix_spawn_file_actions_adddup2(&actions, err.handle.fileDescriptor, 2)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t(), none = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGHUP, SIGINT, SIGTERM, SIGCHLD] { sigaddset(&defaults, signal) }
+        sigemptyset(&none)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
+
+        var pid: pid_t = 0
+        let spawned = withCStrings(argv) { cArgv in
+            withCStrings(environment) { cEnv in posix_spawn(&pid, argv[0], &actions, &attributes, cArgv, cEnv) }
+        }
+        guard spawned == 0 else {
+            throw BerthCommandError(command: command, result: CommandResult(status: 127), detail: String(cString: strerror(spawned)))
+        }
+
+        let exited = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var status: Int32 = 0
+        let child = pid
+        Thread.detachNewThread {
+            while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+            exited.signal()
+        }
+        if let timeout = command.timeout, exited.wait(timeout: .now() + timeout) == .timedOut {
+            kill(-child, SIGTERM)
+            if exited.wait(timeout: .now() + 3) == .timedOut {
+                kill(-child, SIGKILL)
+                exited.wait()
+            }
+            kill(-child, SIGKILL)  // whatever the child left behind in its group
+            throw CommandTimeout(command: command, seconds: timeout, stdout: out.contents(), stderr: err.contents())
+        } else if command.timeout == nil {
             exited.wait()
         }
-        process.waitUntilExit()
-        return CommandResult(status: process.terminationStatus, stdout: out.contents(), stderr: err.contents())
+        // Exit code, or 128 + the signal that ended it, as shells report it.
+        let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return CommandResult(status: code, stdout: out.contents(), stderr: err.contents())
+    }
+
+    /// Calls `body` with a NULL-terminated C array of the strings, valid only inside it.
+    private func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+        var pointers = strings.map { strdup($0) }
+        pointers.append(nil)
+        defer { for pointer in pointers { free(pointer) } }
+        return body(pointers)
     }
 }
 

@@ -5,10 +5,14 @@ import Foundation
 public struct Git: Sendable {
     public var runner: any CommandRunner
     public var executable: String
+    /// Seconds after which a git command is killed: a fetch or push to a remote that stops
+    /// answering must not hold the agent's lock (and every later pass) forever.
+    public var timeout: Double?
 
-    public init(runner: any CommandRunner = ProcessRunner(), executable: String = "git") {
+    public init(runner: any CommandRunner = ProcessRunner(), executable: String = "git", timeout: Double? = 300) {
         self.runner = runner
         self.executable = executable
+        self.timeout = timeout
     }
 
     func command(_ dir: String, _ args: [String]) -> Command {
@@ -19,7 +23,7 @@ public struct Git: Sendable {
             "GIT_AUTHOR_EMAIL": ProcessInfo.processInfo.environment["GIT_AUTHOR_EMAIL"] ?? "berth@localhost",
             "GIT_COMMITTER_NAME": ProcessInfo.processInfo.environment["GIT_COMMITTER_NAME"] ?? "berth",
             "GIT_COMMITTER_EMAIL": ProcessInfo.processInfo.environment["GIT_COMMITTER_EMAIL"] ?? "berth@localhost",
-        ])
+        ], timeout: timeout)
     }
 
     @discardableResult
