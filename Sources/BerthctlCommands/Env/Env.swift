@@ -21,7 +21,25 @@ struct Env: AsyncParsableCommand {
             """
     )
 
-    enum Shell: String, ExpressibleByArgument, CaseIterable { case bash, fish, powershell }
+    enum Shell: String, ExpressibleByArgument, CaseIterable {
+        case bash, fish, powershell
+
+        func export(_ name: String, _ value: String) -> String {
+            switch self {
+            case .bash: return "export \(name)=\"\(value)\""
+            case .fish: return "set -gx \(name) \"\(value)\";"
+            case .powershell: return "$Env:\(name) = \"\(value)\""
+            }
+        }
+
+        func unset(_ name: String) -> String {
+            switch self {
+            case .bash: return "unset \(name)"
+            case .fish: return "set -e \(name);"
+            case .powershell: return "Remove-Item Env:\\\(name)"
+            }
+        }
+    }
 
     @Argument(help: "The host to point docker at (not needed with --unset).")
     var host: String?
@@ -47,13 +65,7 @@ struct Env: AsyncParsableCommand {
     func run() async throws {
         if unset {
             if output.json { try Output.json([String: String]()); return }
-            var lines = Self.variables.map { name -> String in
-                switch shell {
-                case .bash: return "unset \(name)"
-                case .fish: return "set -e \(name);"
-                case .powershell: return "Remove-Item Env:\\\(name)"
-                }
-            }
+            var lines = Self.variables.map(shell.unset)
             lines.append(hint(host: nil))
             Output.print(lines.joined(separator: "\n"))
             return
@@ -71,13 +83,7 @@ struct Env: AsyncParsableCommand {
             try Output.json(Dictionary(uniqueKeysWithValues: values))
             return
         }
-        var lines = values.map { name, value -> String in
-            switch shell {
-            case .bash: return "export \(name)=\"\(value)\""
-            case .fish: return "set -gx \(name) \"\(value)\";"
-            case .powershell: return "$Env:\(name) = \"\(value)\""
-            }
-        }
+        var lines = values.map { shell.export($0.0, $0.1) }
         lines.append(hint(host: host))
         Output.print(lines.joined(separator: "\n"))
     }
