@@ -130,7 +130,7 @@ final class TwoHostFleet: @unchecked Sendable {
     /// The rows of `berthctl status --json`.
     func rows(_ result: CLI.Result) throws -> [FleetStatus.Row] {
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .berthUTC
         return try decoder.decode(FleetStatus.self, from: Data(result.stdout.utf8)).rows
     }
 

@@ -22,15 +22,14 @@ public enum ReportFormatter {
     }
 
     public static func detail(_ report: ReconcileReport) -> String {
-        let iso = ISO8601DateFormatter()
         var lines = [
             "host:      \(report.host) (fleet \(report.fleet ?? "?"), agent \(report.agentVersion))",
             "state:     \(report.state.rawValue): \(report.message)",
             "revision:  desired \(short(report.desiredRevision)), applied \(short(report.appliedRevision))" + (report.source.stale ? " (source STALE: \(report.source.error ?? ""))" : ""),
-            "time:      \(iso.string(from: report.time)); next pass \(report.nextPassAt.map { iso.string(from: $0) } ?? "-")",
+            "time:      \(UTCTime.format(report.time)); next pass \(report.nextPassAt.map { UTCTime.format($0) } ?? "-")",
         ]
         if let cert = report.serverCertificate {
-            lines.append("cert:      \(cert.subject), SANs \(cert.sans.joined(separator: ", ")), expires \(iso.string(from: cert.notAfter)), sha256 \(cert.sha256)")
+            lines.append("cert:      \(cert.subject), SANs \(cert.sans.joined(separator: ", ")), expires \(UTCTime.format(cert.notAfter)), sha256 \(cert.sha256)")
         }
         if let csr = report.pendingCSR {
             lines.append("csr:       sha256 \(csr.sha256) for \(csr.sans.joined(separator: ", ")): \(csr.reason)")

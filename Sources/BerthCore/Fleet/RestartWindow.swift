@@ -91,11 +91,9 @@ public struct RestartWindow: Sendable, Hashable, Codable, CustomStringConvertibl
 
     /// Whether `date` falls inside the window.
     public func contains(_ date: Date) -> Bool {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.weekday, .hour, .minute], from: date)
-        let weekday = parts.weekday!
-        let minute = parts.hour! * 60 + parts.minute!
+        let parts = UTCTime.fields(of: date)
+        let weekday = parts.weekday
+        let minute = parts.hour * 60 + parts.minute
         if start < end {
             return days.contains(weekday) && minute >= start && minute < end
         }

@@ -51,7 +51,7 @@ struct ClientAdd: AsyncParsableCommand {
         }
         let updated = try ClientAuthorization.authorize(name, certificatePEM: pem, hosts: hosts, repository: repo)
         Output.print("""
-            added client \(name): \(repo.path("clients/\(name).pem")) (\(summary.displayName), sha256 \(summary.fingerprint), expires \(summary.notAfter.formatted(.iso8601)))
+            added client \(name): \(repo.path("clients/\(name).pem")) (\(summary.displayName), sha256 \(summary.fingerprint), expires \(summary.notAfter.berthTimestamp))
               \(ClientAuthorization.describe(name, hosts: hosts, loaded: updated))
             next: commit and push; each host's agent rebuilds clients.pem
             """)

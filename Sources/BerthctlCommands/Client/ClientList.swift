@@ -50,7 +50,7 @@ struct ClientList: AsyncParsableCommand {
             return
         }
         let rows = entries.map { e -> [String] in
-            [e.name, e.fingerprint ?? "(unreadable)", e.notAfter?.formatted(.iso8601) ?? "-", e.hosts.isEmpty ? "-" : e.hosts.joined(separator: ",")]
+            [e.name, e.fingerprint ?? "(unreadable)", e.notAfter?.berthTimestamp ?? "-", e.hosts.isEmpty ? "-" : e.hosts.joined(separator: ",")]
         }
         Output.print(Output.table(["CLIENT", "SHA256", "EXPIRES", "HOSTS"], rows))
     }

@@ -78,11 +78,10 @@ struct Status: AsyncParsableCommand {
         if output.json {
             try Output.json(status)
         } else {
-            let iso = ISO8601DateFormatter()
             func short(_ r: String?) -> String { r.map { String($0.prefix(12)) } ?? "-" }
             let rows = status.rows.map { row in
                 [row.host, row.state.rawValue, short(row.appliedRevision) + (row.appliedRevision == revision ? "" : " (desired \(short(revision)))"),
-                 row.driftSummary, row.certificateExpires.map { iso.string(from: $0) } ?? "-", row.lastSeen.map { iso.string(from: $0) } ?? "never"]
+                 row.driftSummary, row.certificateExpires.map { UTCTime.format($0) } ?? "-", row.lastSeen.map { UTCTime.format($0) } ?? "never"]
             }
             Output.print(Output.table(["HOST", "STATE", "APPLIED", "DRIFT", "CERT EXPIRES", "LAST SEEN"], rows))
         }
