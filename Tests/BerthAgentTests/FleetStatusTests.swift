@@ -23,6 +23,18 @@ struct FleetStatusTests {
         #expect(!behind.allInSync)
     }
 
+    @Test("a host repaired at the current revision is in sync; one waiting for a restart is not")
+    func repairedCounts() {
+        let repaired = FleetStatus.compute(hosts: ["a", "b"], reports: ["a": report("a", .inSync), "b": report("b", .repaired)], revision: "r2", now: now)
+        #expect(repaired.allInSync)
+        let behind = FleetStatus.compute(hosts: ["a"], reports: ["a": report("a", .repaired, revision: "r1")], revision: "r2", now: now)
+        #expect(!behind.allInSync)
+        for state in [HostState.pendingRestart, .awaitingCertificate, .rolledBack, .failed, .invalidState] {
+            let status = FleetStatus.compute(hosts: ["a"], reports: ["a": report("a", state)], revision: "r2", now: now)
+            #expect(!status.allInSync, "\(state)")
+        }
+    }
+
     @Test("no report is unknown; a report older than three intervals is stale")
     func staleAndUnknown() {
         let status = FleetStatus.compute(hosts: ["a", "b", "c"], reports: ["a": report("a", .inSync, age: 901), "b": report("b", .inSync, age: 899)], revision: "r2", now: now)

@@ -19,9 +19,11 @@ public struct FleetStatus: Sendable, Codable {
     public var revision: String
     public var rows: [Row]
 
-    /// Every host in sync with the current revision: `berthctl status` exits 0 only then.
+    /// Every host in sync with the current revision: `berthctl status` exits 0 only then. A host
+    /// whose last pass was `repaired` counts: it found drift, fixed it and verified dockerd, so it
+    /// matches the revision now, and waiting for one more pass to say `in-sync` would only delay CI.
     public var allInSync: Bool {
-        rows.allSatisfy { $0.state == .inSync && $0.appliedRevision == revision }
+        rows.allSatisfy { ($0.state == .inSync || $0.state == .repaired) && $0.appliedRevision == revision }
     }
 
     /// Joins declared hosts with reports: no report is `unknown`, one older than 3 × its interval is `stale`.
