@@ -6,6 +6,7 @@ import Foundation
 /// `berth-agent plan`: what reconcile would do, with diffs; changes nothing.
 struct Plan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "plan",
         abstract: "Show what reconcile would change, with reasons and diffs; change nothing.",
         discussion: """
             Exits 0 when nothing would change, 2 when something would, 1 when it cannot plan

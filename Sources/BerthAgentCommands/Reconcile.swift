@@ -6,6 +6,7 @@ import Foundation
 /// `berth-agent reconcile`: one pass.
 struct Reconcile: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "reconcile",
         abstract: "Run one pass: make the host match the desired state, verify, report.",
         discussion: """
             Example:

@@ -7,6 +7,7 @@ import Foundation
 /// `berth-agent run`: the long-running mode.
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Reconcile now, then whenever the state file changes and every --interval (with jitter).",
         discussion: """
             SIGHUP runs a pass now; SIGTERM lets the pass in progress finish, then exits. Under

@@ -6,6 +6,7 @@ import Foundation
 /// `berth-agent status`: the last report, for a person at the console.
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "status",
         abstract: "Show this host's last report.",
         discussion: """
             Exits with the last pass's reconcile exit code, or 1 when there is no report yet.

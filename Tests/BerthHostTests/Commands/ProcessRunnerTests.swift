@@ -39,4 +39,24 @@ struct ProcessRunnerTests {
     func signalled() throws {
         #expect(try runner.runSync(Command("sh", ["-c", "kill -TERM $$"])).status == 128 + SIGTERM)
     }
+
+    @Test("PATH is the child's: searched in order, directories and non-executables skipped; not found is 127")
+    func pathSearch() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("berth-path-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for dir in ["a", "b", "c", "c/tool"] { try FileManager.default.createDirectory(atPath: "\(root)/\(dir)", withIntermediateDirectories: true) }
+        func script(_ path: String, _ text: String, mode: Int) throws {
+            try "#!/bin/sh\necho \(text) \"$0\" \"$@\"\n".write(toFile: "\(root)/\(path)", atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: "\(root)/\(path)")
+        }
+        try script("a/tool", "not executable", mode: 0o644)
+        try script("b/tool", "from b", mode: 0o755)
+        let path = "\(root)/c:\(root)/a:\(root)/b:/usr/bin:/bin"
+        let found = try runner.runSync(Command("tool", ["x"], environment: ["PATH": path]))
+        #expect(found.status == 0 && found.output == "from b \(root)/b/tool x\n", "\(found)")
+        let relative = try runner.runSync(Command("./b/tool", [], environment: ["PATH": path], workingDirectory: root))
+        #expect(relative.output == "from b ./b/tool\n", "\(relative)")
+        let missing = try runner.runSync(Command("berth-no-such-tool", [], environment: ["PATH": path]))
+        #expect(missing.status == 127 && missing.errorOutput.contains("berth-no-such-tool: not found in PATH"), "\(missing)")
+    }
 }
