@@ -34,6 +34,8 @@ AGENT_FLAGS ?= -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs -X
 	-Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections \
 	-Xlinker --symbol-ordering-file=$(AGENT_ORDER) -Xlinker --no-warn-symbol-ordering
 agent:
+	@# The order file is a linker argument, not an input SwiftPM tracks: relink when it is newer.
+	@[ ! -e $(AGENT_BIN) ] || [ $(AGENT_BIN) -nt $(AGENT_ORDER) ] || rm -f $(AGENT_BIN)
 	$(SWIFT) build -c release --static-swift-stdlib --product berth-agent $(AGENT_FLAGS)
 
 rootfs: deps

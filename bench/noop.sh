@@ -26,6 +26,6 @@ echo "berth-agent no-op pass, wall:   $(echo "$noop" | stats 1 1000 ms)"
 echo "berth-agent no-op pass, peak RSS: $(echo "$noop" | stats 2 1024 MB)"
 echo "berth-agent repair pass, wall:  $(echo "$repair" | stats 1 1000 ms)"
 echo "floor (daemon-reload + restart docker), wall: $(echo "$floor" | stats 1 1000 ms)"
-order="$HERE/bench/berth-agent.order"
-known=$(comm -12 <(nm --defined-only "$AGENT" | awk '{print $3}' | LC_ALL=C sort -u) <(grep -v '^#' "$order" | LC_ALL=C sort -u) | wc -l)
-echo "layout: $known of $(grep -vc '^#' "$order") functions in bench/berth-agent.order found in the agent (a stale list shows as a drop here and in RSS; rerun make orderfile)"
+order=${AGENT_ORDER:-$HERE/bench/berth-agent.order}
+known=$(LC_ALL=C comm -12 <(nm --defined-only "$AGENT" | awk '{print $3}' | LC_ALL=C sort -u) <(grep -v '^#' "$order" | LC_ALL=C sort -u) | wc -l)
+echo "layout: $known of $(grep -vc '^#' "$order") functions in ${order#$HERE/} found in the agent (a stale list shows as a drop here and in RSS; rerun make orderfile)"

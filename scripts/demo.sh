@@ -106,12 +106,12 @@ for h in "${HOSTS[@]}"; do
 done
 
 step "Drift: someone edits web-1's drop-in by hand; the next timer pass repairs it"
-edit=$(date +%s)
+before=$(row web-1 | cut -d' ' -f2)    # the last report's time: the repair must come after it
 run on web-1 sed -i 's|-H tcp://0.0.0.0:2376|-H tcp://0.0.0.0:2377|' /etc/systemd/system/docker.service.d/50-berth.conf
 repaired_since_edit() {
     local state seen
     read -r state seen <<<"$(row web-1)"
-    [ "$state" = repaired ] && (($(date -d "$seen" +%s) >= edit))
+    [ "$state" = repaired ] && [ "$seen" != "$before" ]
 }
 wait_for 60 "web-1 repaired" repaired_since_edit
 run berthctl status web-1 --reports "$WORK/reports" || true

@@ -54,10 +54,10 @@ public enum UTCTime {
         var fraction = 0.0
         if byte(i, ".") {
             i += 1
-            var scale = 0.1
             let start = i
-            while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { fraction += Double(b[i] - 0x30) * scale; scale /= 10; i += 1 }
+            while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { i += 1 }
             guard i > start else { return nil }
+            fraction = Double("0." + String(decoding: b[start..<i], as: UTF8.self)) ?? 0
         }
         var offset = 0
         if byte(i, "Z") || byte(i, "z") {

@@ -90,16 +90,19 @@ public struct ProcessRunner: CommandRunner {
 
     public func runSync(_ command: Command) throws -> CommandResult {
         let merged = ProcessInfo.processInfo.environment.merging(command.environment) { $1 }
-        guard let executable = Self.resolve(command.executable, path: merged["PATH"]) else {
+        let program: String
+        let argv: [String]
+        if let dir = command.workingDirectory {
+            // env changes directory, then searches PATH from there, as a shell would
+            // (glibc's posix_spawn_file_actions_addchdir_np is not visible to Swift).
+            program = "/usr/bin/env"
+            argv = ["/usr/bin/env", "-C", dir, command.executable] + command.arguments
+        } else if let executable = Self.resolve(command.executable, path: merged["PATH"]) {
+            program = executable
+            argv = [command.executable] + command.arguments
+        } else {
             // What a shell or `env` answers for a command it cannot find.
             return CommandResult(status: 127, stderr: Array("\(command.executable): not found in PATH\n".utf8))
-        }
-        var argv = [command.executable] + command.arguments
-        var program = executable
-        if let dir = command.workingDirectory {
-            // glibc's posix_spawn_file_actions_addchdir_np is not visible to Swift: env changes directory.
-            argv = ["/usr/bin/env", "-C", dir, executable] + command.arguments
-            program = "/usr/bin/env"
         }
         let environment = merged.map { "\($0.key)=\($0.value)" }
 
@@ -168,10 +171,10 @@ public struct ProcessRunner: CommandRunner {
         return CommandResult(status: code, stdout: out.contents(), stderr: err.contents())
     }
 
-    /// The file `execvp` would run: `executable` itself when it has a slash (relative to the
-    /// child's working directory), else the first executable file of that name in the
-    /// child's `PATH`. Searched here rather than by exec'ing `/usr/bin/env`, which cost a pass
-    /// an extra exec (~1 ms) per command.
+    /// The file `execvp` would run: `executable` itself when it has a slash, else the first
+    /// executable regular file of that name in the child's `PATH`. Searched here rather than by
+    /// exec'ing `/usr/bin/env` first, which cost a pass an extra exec (~1 ms) per command. Unlike
+    /// `execvp`, a script without a `#!` line is not handed to `/bin/sh`: spawning it fails.
     static func resolve(_ executable: String, path: String?) -> String? {
         if executable.contains("/") { return executable }
         for dir in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":", omittingEmptySubsequences: false) {

@@ -12,7 +12,8 @@ struct Status: AsyncParsableCommand {
             Reports come from --reports DIR (agents run with --report-dir DIR) or, without it, from
             the refs/berth/status/* refs of the repository (agents run with --report-git).
             A host is stale after 3 intervals without a report and unknown if it never reported.
-            Exits 0 only when every host is in-sync with the repository's current revision.
+            Exits 0 only when every host is in-sync, or repaired (drift fixed and verified in
+            that pass), at the repository's current revision.
 
             Example:
               berthctl status --reports /srv/berth-reports
