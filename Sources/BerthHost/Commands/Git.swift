@@ -50,7 +50,10 @@ public struct Git: Sendable {
     /// the commit, with `+dirty` when `fleet.yaml` or the certificates differ from it.
     public func revision(of dir: String) async -> String {
         guard let head = await head(dir) else { return "unversioned" }
-        let status = try? await runner.run(command(dir, ["status", "--porcelain", "--untracked-files=no", "--", "."]))
+        // --no-optional-locks: a read-only look. Without it, status refreshes the index and takes
+        // index.lock to write it back, and a `git pull` that the operator's tooling runs in the same
+        // checkout at that moment fails with "index.lock: File exists".
+        let status = try? await runner.run(command(dir, ["--no-optional-locks", "status", "--porcelain", "--untracked-files=no", "--", "."]))
         let dirty = !(status?.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ?? true)
         return dirty ? "\(head)+dirty" : head
     }
