@@ -15,10 +15,7 @@ struct AgentSourceAndLoopTests {
     func repositorySource() throws {
         let work = try TemporaryDirectory("berth-source")
         let fleet = try TestFleet()
-        try CLI.git(fleet.root, "init", "-q", "-b", "main")
-        try CLI.git(fleet.root, "add", "-A")
-        try CLI.git(fleet.root, "commit", "-qm", "one")
-        let first = try CLI.git(fleet.root, "rev-parse", "HEAD")
+        let first = try CLI.gitCommitAll(fleet.root, "one")
         let bare = work.file("fleet.git")
         try CLI.git(fleet.root, "clone", "-q", "--bare", ".", bare)
         try CLI.git(fleet.root, "remote", "add", "origin", bare)

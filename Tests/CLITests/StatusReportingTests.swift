@@ -50,9 +50,7 @@ struct StatusReportingTests {
     func fiftyAgentsPush() throws {
         let work = try TemporaryDirectory("berth-push")
         let fleet = try TestFleet()
-        try CLI.git(fleet.root, "init", "-q", "-b", "main")
-        try CLI.git(fleet.root, "add", "-A")
-        try CLI.git(fleet.root, "commit", "-qm", "fleet")
+        try CLI.gitCommitAll(fleet.root, "fleet")
         let bare = work.file("fleet.git")
         let clone = try CLI.run("/usr/bin/git", ["clone", "-q", "--bare", fleet.root, bare])
         #expect(clone.status == 0, "\(clone)")

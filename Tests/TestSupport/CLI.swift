@@ -52,6 +52,15 @@ public enum CLI {
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Makes `dir` a repository on `main` with everything in it committed; returns that commit.
+    @discardableResult
+    public static func gitCommitAll(_ dir: String, _ message: String) throws -> String {
+        try git(dir, "init", "-q", "-b", "main")
+        try git(dir, "add", "-A")
+        try git(dir, "commit", "-qm", message)
+        return try git(dir, "rev-parse", "HEAD")
+    }
+
     public struct GitFailure: Error, CustomStringConvertible {
         public var description: String
     }

@@ -8,11 +8,8 @@ struct GitTests {
     @Test("revision reads the checkout without taking index.lock or rewriting the index; +dirty for a tracked change")
     func revisionIsReadOnly() async throws {
         let dir = try TemporaryDirectory("berth-git")
-        try CLI.git(dir.path, "init", "-q", "-b", "main")
         try dir.write("fleet.yaml", "fleet: a\n")
-        try CLI.git(dir.path, "add", "-A")
-        try CLI.git(dir.path, "commit", "-qm", "one")
-        let head = try CLI.git(dir.path, "rev-parse", "HEAD")
+        let head = try CLI.gitCommitAll(dir.path, "one")
         // Same content, new mtime: the index's stat data is stale, which `git status` would
         // normally refresh by writing the index back under index.lock.
         try await Task.sleep(nanoseconds: 1_100_000_000)
