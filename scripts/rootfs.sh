@@ -13,7 +13,8 @@ set -euo pipefail
 
 ROOTFS=${BERTH_ROOTFS:-/var/cache/berth-test/rootfs}
 SUITE=bookworm
-INCLUDE=systemd,systemd-sysv,dbus,docker.io,ca-certificates,iproute2,git,curl,procps
+# openssh-client: ssh-keygen, which git runs to verify commit signatures; strace: fault injection.
+INCLUDE=systemd,systemd-sysv,dbus,docker.io,ca-certificates,iproute2,git,curl,procps,openssh-client,strace
 # Maintenance units that are useless in a throwaway container and could fire mid-test.
 MASK=(apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer
     e2scrub_reap.service fstrim.timer)

@@ -2,11 +2,12 @@
 # Usage: scripts/testhost.sh COMMAND ...
 #
 # Boots throwaway systemd + dockerd "hosts" with systemd-nspawn for end-to-end tests.
-#   boot NAME [--network HOST_ADDR/PREFIX CONTAINER_ADDR/PREFIX] [--bind /SRC:/DST]... [--containers]
+#   boot NAME [--network HOST_ADDR/PREFIX CONTAINER_ADDR/PREFIX] [--bind /SRC:/DST]... [--bind-ro /SRC:/DST]... [--containers]
 #        Boot a throwaway copy of the cached root filesystem (scripts/rootfs.sh) and wait
 #        until docker.service is active inside. Each host gets its own network namespace; with
 #        --network it also gets a veth pair: host side (ve-NAME, possibly shortened; see
 #        `veth NAME`) gets HOST_ADDR, the container side host0 gets CONTAINER_ADDR.
+#        --bind-ro mounts read-only (a repository the host may only read).
 #        --containers lets dockerd inside run containers on a cgroup v1 machine: the keyring
 #        system calls are allowed and the cgroup controllers (read-only under nspawn) are made
 #        writable inside, so runc can create the containers' cgroups (under /docker).
@@ -125,6 +126,7 @@ cmd_boot() {
         case $1 in
             --network) (($# >= 3)) || usage; net=("$2" "$3"); shift 3 ;;
             --bind) (($# >= 2)) || usage; nsargs+=("--bind=$2"); shift 2 ;;
+            --bind-ro) (($# >= 2)) || usage; nsargs+=("--bind-ro=$2"); shift 2 ;;
             --containers) containers=1; nsargs+=("--system-call-filter=@keyring"); shift ;;
             *) usage ;;
         esac

@@ -21,19 +21,28 @@ struct AgentOptions: ParsableArguments {
     @Option(help: "The branch to follow with --repo.")
     var branch: String?
 
-    @Flag(help: "Accept a force-pushed branch that rewinds history.")
+    @Flag(help: "Accept a force-pushed branch that rewinds history (for one pass).")
     var allowRewind = false
 
-    @Option(help: ArgumentHelp("Write DIR/HOST.json after every pass (a shared directory).", valueName: "dir"))
+    @Option(help: ArgumentHelp("OpenSSH allowed-signers file: only commits signed by these keys are applied.", valueName: "file"))
+    var allowedSigners: String?
+
+    @Flag(help: "Apply --repo commits without signature checks (reports then say unsigned).")
+    var allowUnsigned = false
+
+    @Option(help: ArgumentHelp("Write DIR/HOST.json and DIR/HOST.json.sig after every pass (a shared directory).", valueName: "dir"))
     var reportDir: String?
 
-    @Flag(help: "Push the report to refs/berth/status/HOST of the fleet repository (needs --repo).")
+    @Flag(help: "Push the report to refs/berth/status/HOST (of --report-repo, else of --repo).")
     var reportGit = false
+
+    @Option(help: ArgumentHelp("The repository reports are pushed to, when it is not the fleet repository.", valueName: "url"))
+    var reportRepo: String?
 
     @Option(help: ArgumentHelp("Seconds between passes (reported, and used by `run`).", valueName: "seconds"))
     var interval: Int?
 
-    @Option(help: ArgumentHelp("Seconds to wait for dockerd to become healthy after a restart.", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Seconds dockerd has to restart and become healthy before the agent rolls back.", valueName: "seconds"))
     var verifyTimeout: Int?
 
     @Option(help: ArgumentHelp("Seconds after which a git fetch or push is killed (default 300).", valueName: "seconds"))
@@ -42,13 +51,24 @@ struct AgentOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Agent configuration file (default ROOT/etc/berth/agent.yaml; missing is fine).", valueName: "path"))
     var config: String?
 
+    func validate() throws {
+        if state != nil && repo != nil { throw ValidationError("give --state PATH or --repo URL, not both") }
+        if allowUnsigned && allowedSigners != nil { throw ValidationError("--allow-unsigned turns off what --allowed-signers asks for; give one of them") }
+        for (name, value) in [("--interval", interval), ("--verify-timeout", verifyTimeout), ("--git-timeout", gitTimeout)] {
+            if let value, value < 1 { throw ValidationError("\(name) must be at least 1 second") }
+        }
+        if let host, !ResourceName.isValid(host) {
+            throw ValidationError("--host \"\(host)\" is not a valid host name; use \(ResourceName.rule)")
+        }
+    }
+
     /// Defaults, then the configuration file, then flags.
     func settings() throws -> AgentSettings {
         var settings = AgentSettings(host: Self.machineHostname())
         settings.root = root
         let configPath = config ?? HostLayout.path(HostLayout.agentConfig, under: root)
-        if let data = FileManager.default.contents(atPath: configPath) {
-            try settings.apply(configText: String(decoding: data, as: UTF8.self), file: configPath)
+        if let text = try BoundedFile.readText(configPath, limit: BoundedFile.pemLimit) {
+            try settings.apply(configText: text, file: configPath)
         } else if config != nil {
             throw BerthError(.notFound, "--config \(configPath) does not exist")
         }
@@ -57,11 +77,14 @@ struct AgentOptions: ParsableArguments {
         if let repo { settings.repoURL = repo; settings.statePath = nil }
         if let branch { settings.branch = branch }
         if allowRewind { settings.allowRewind = true }
+        if let allowedSigners { settings.allowedSigners = absolute(allowedSigners) }
+        if allowUnsigned { settings.allowUnsigned = true }
         if let reportDir { settings.reportDir = absolute(reportDir) }
         if reportGit { settings.reportGit = true }
-        if let interval { settings.interval = TimeInterval(interval) }
-        if let verifyTimeout { settings.verifyTimeout = TimeInterval(verifyTimeout) }
-        if let gitTimeout { settings.gitTimeout = TimeInterval(gitTimeout) }
+        if let reportRepo { settings.reportRepo = reportRepo }
+        if let interval { settings.interval = .seconds(interval) }
+        if let verifyTimeout { settings.verifyTimeout = .seconds(verifyTimeout) }
+        if let gitTimeout { settings.gitTimeout = .seconds(gitTimeout) }
         return try settings.validated()
     }
 
@@ -72,11 +95,12 @@ struct AgentOptions: ParsableArguments {
     static func machineHostname() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         gethostname(&buffer, buffer.count)
-        return String(cString: buffer).split(separator: ".").first.map(String.init) ?? "localhost"
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.split(separator: ".").first.map(String.init) ?? "localhost"
     }
 
     func environment() -> AgentEnvironment {
-        AgentEnvironment(runner: ProcessRunner(), engine: DockerEngineClient(), expectedOwner: geteuid() == 0 ? (0, 0) : nil)
+        AgentEnvironment(runner: SubprocessRunner(), engine: DockerEngineClient(), expectedOwner: geteuid() == 0 ? (0, 0) : nil)
     }
 }
 
@@ -84,4 +108,13 @@ struct AgentOptions: ParsableArguments {
 struct JSONFlag: ParsableArguments {
     @Flag(help: "Print the report as JSON.")
     var json = false
+}
+
+/// Prints a pass's report and publishes it where agent.yaml says.
+enum PassOutput {
+    static func publish(_ outcome: Pass.Outcome, settings: AgentSettings, environment: AgentEnvironment) async {
+        guard settings.reportGit, let published = outcome.published else { return }
+        let summary = "\(outcome.report.state.rawValue) at \(outcome.report.desiredRevision ?? "-")"
+        await StatusPublisher(settings: settings, runner: environment.runner).publishLogged(published, summary: summary, logger: environment.logger)
+    }
 }

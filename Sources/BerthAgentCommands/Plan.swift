@@ -10,7 +10,7 @@ struct Plan: AsyncParsableCommand {
         abstract: "Show what reconcile would change, with reasons and diffs; change nothing.",
         discussion: """
             Exits 0 when nothing would change, 2 when something would, 1 when it cannot plan
-            (invalid desired state, no docker.service).
+            (invalid or untrusted desired state, no docker.service).
 
             Example:
               berth-agent plan --state /srv/fleet
@@ -23,7 +23,7 @@ struct Plan: AsyncParsableCommand {
     func run() async throws {
         let settings = try options.settings()
         let environment = options.environment()
-        let (report, plan) = await Reconciler(settings: settings, environment: environment).plan()
+        let (report, plan) = await Pass(settings: settings, environment: environment).plan()
         await environment.engine.shutdown()
         if output.json {
             FileHandle.standardOutput.write(Data(try report.encoded()))
@@ -31,6 +31,7 @@ struct Plan: AsyncParsableCommand {
             print(ReportFormatter.plan(report, plan: plan))
         }
         guard let plan else { throw ExitCode(1) }
-        throw ExitCode(plan.isNoOp && report.pendingCSR == nil ? 0 : 2)
+        let makesKey = report.actions.contains { $0.kind == .generateKey }
+        throw ExitCode(plan.isNoOp && !makesKey ? 0 : 2)
     }
 }

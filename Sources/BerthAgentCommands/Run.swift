@@ -22,7 +22,11 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try options.settings()
-        let loop = AgentLoop(settings: settings, environment: options.environment())
+        let environment = options.environment()
+        let loop = AgentLoop(settings: settings, environment: environment) { outcome in
+            await PassOutput.publish(outcome, settings: settings, environment: environment)
+            FileHandle.standardError.write(Data((ReportFormatter.summary(outcome.report) + "\n").utf8))
+        }
         await loop.run()
     }
 }

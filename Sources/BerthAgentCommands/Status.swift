@@ -7,9 +7,10 @@ import Foundation
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show this host's last report.",
+        abstract: "Show this host's last report, with the fingerprint of any pending CSR.",
         discussion: """
             Exits with the last pass's reconcile exit code, or 1 when there is no report yet.
+            The CSR fingerprint it prints is what `berthctl sign HOST --fingerprint` compares.
 
             Example:
               berth-agent status
@@ -22,14 +23,17 @@ struct Status: AsyncParsableCommand {
     func run() async throws {
         var settings = AgentSettings(host: options.host ?? AgentOptions.machineHostname())
         settings.root = options.root
-        guard let report = ReportStore(settings: settings).last() else {
-            FileHandle.standardError.write(Data("berth-agent: no report yet in \(ReportStore(settings: settings).localPath); run `berth-agent reconcile`\n".utf8))
-            throw ExitCode(1)
+        let store = ReportStore(settings: settings)
+        guard let report = store.last() else {
+            throw BerthError(.notFound, "no report yet in \(store.localPath); run `berth-agent reconcile`")
         }
         if output.json {
             FileHandle.standardOutput.write(Data(try report.encoded()))
         } else {
             print(ReportFormatter.detail(report))
+            if let csr = report.pendingCSR {
+                print("\nto sign this host's CSR without a join token: berthctl sign \(TerminalText.line(report.host)) --fingerprint \(TerminalText.line(csr.sha256))")
+            }
         }
         throw ExitCode(report.state.exitCode)
     }

@@ -16,7 +16,7 @@ struct ClientBundleTests {
     func rejects() throws {
         let alice = try ClientCertificate.create(name: "alice", days: 30, now: PKI.now)
         let server = try PKI.serverCertificate(sans: [.dnsName("web-1")])
-        let entries: [ClientBundle.Entry] = [
+        let entries: [NamedPEM] = [
             .init(name: "alice", pem: alice.certificatePEM),
             .init(name: "root", pem: PKI.fleetCA.certificatePEM),
             .init(name: "web", pem: server.certificatePEM),

@@ -19,8 +19,8 @@ struct PrivateKeyScannerTests {
                 case .sec1:
                     // The SEC1 ECPrivateKey is the OCTET STRING inside the PKCS#8 wrapper.
                     let pkcs8 = try PEMDocument(pemString: PrivateKeyPEM.generate(.ecdsa)).derBytes
-                    guard case .constructed(let children) = try DER.parse(pkcs8).content else { throw BerthError(.invalidState, "pkcs8") }
-                    guard case .primitive(let sec1) = Array(children)[2].content else { throw BerthError(.invalidState, "sec1") }
+                    guard case .constructed(let children) = try DER.parse(pkcs8).content else { throw BerthError(.invalidInput, "pkcs8") }
+                    guard case .primitive(let sec1) = Array(children)[2].content else { throw BerthError(.invalidInput, "sec1") }
                     return PEMDocument(type: "EC PRIVATE KEY", derBytes: Array(sec1)).pemString + "\n"
                 case .rsa:
                     return try _RSA.Signing.PrivateKey(keySize: .bits2048).pemRepresentation + "\n"

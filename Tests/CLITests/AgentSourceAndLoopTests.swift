@@ -1,4 +1,4 @@
-import BerthAgent
+import BerthCore
 import Foundation
 import Testing
 import TestSupport
@@ -11,68 +11,193 @@ import Glibc
 /// no systemd is needed to see which revision a pass took and when passes happen.
 @Suite("berth-agent --repo and run", .serialized)
 struct AgentSourceAndLoopTests {
-    @Test("--repo checks out the fetched commit; an unreachable remote keeps it and says stale; a rewind is refused unless allowed")
-    func repositorySource() throws {
-        let work = try TemporaryDirectory("berth-source")
-        let fleet = try TestFleet()
-        let first = try CLI.gitCommitAll(fleet.root, "one")
-        let bare = work.file("fleet.git")
-        try CLI.git(fleet.root, "clone", "-q", "--bare", ".", bare)
-        try CLI.git(fleet.root, "remote", "add", "origin", bare)
+    /// A fleet repository with a bare remote, and one agent pass on a scratch root (no systemd:
+    /// a trusted pass gets as far as looking for docker.service and fails there; what matters
+    /// here is which revision it took and whether it trusted it).
+    struct RepoSetup {
+        let work: TemporaryDirectory
+        let fleet: TestFleet
+        var bare: String { work.file("fleet.git") }
+        var checkout: String { work.file("root/var/lib/berth/fleet") }
 
-        /// One pass; its report's source status, and the revision it took as desired.
-        func pass(_ extra: [String] = []) throws -> (source: SourceStatus, revision: String?)? {
-            let r = try CLI.run("berth-agent", ["reconcile", "--host", "web-1", "--root", work.file("root"), "--repo", bare, "--branch", "main",
-                                                "--report-dir", work.file("reports"), "--verify-timeout", "1"] + extra, environment: CLI.gitIdentity)
-            let report = FileManager.default.contents(atPath: work.file("reports/web-1.json")).flatMap { try? ReconcileReport.decode(Array($0)) }
-            #expect(report?.source.kind == "git", "\(r)")
-            return report.map { ($0.source, $0.desiredRevision) }
+        init() async throws {
+            work = try TemporaryDirectory("berth-source")
+            fleet = try TestFleet()
         }
-        let checkout = work.file("root/var/lib/berth/fleet")
 
-        let initial = try pass()
-        #expect(initial?.source.stale == false)
-        #expect(initial?.revision == first)
-        #expect(try CLI.git(checkout, "rev-parse", "HEAD") == first)
+        func publish() async throws {
+            try await CLI.git(fleet.root, "clone", "-q", "--bare", ".", bare)
+            try await CLI.git(fleet.root, "remote", "add", "origin", bare)
+        }
 
-        try fleet.write("fleet.yaml", try fleet.directory.read("fleet.yaml") + "# two\n")
-        try CLI.git(fleet.root, "commit", "-qam", "two")
-        try CLI.git(fleet.root, "push", "-q", "origin", "main")
-        let second = try CLI.git(fleet.root, "rev-parse", "HEAD")
-        #expect(try pass()?.revision == second)
+        func push(force: Bool = false) async throws {
+            try await CLI.git(fleet.root, arguments: ["push", "-q"] + (force ? ["--force"] : []) + ["origin", "main"])
+        }
+
+        /// One pass; its exit status and report.
+        func pass(_ extra: [String]) async throws -> (status: Int32, report: ReconcileReport?) {
+            let r = try await CLI.run("berth-agent", ["reconcile", "--host", "web-1", "--root", work.file("root"), "--repo", bare, "--branch", "main",
+                                                      "--report-dir", work.file("reports"), "--verify-timeout", "1"] + extra, environment: CLI.gitIdentity)
+            let report = FileManager.default.contents(atPath: work.file("reports/web-1.json")).flatMap { try? ReconcileReport.decode(Array($0)) }
+            #expect(report?.source.kind == .git, "\(r)")
+            return (r.status, report)
+        }
+
+        func appendComment(_ text: String) throws {
+            try fleet.write("fleet.yaml", try fleet.directory.read("fleet.yaml") + "# \(text)\n")
+        }
+    }
+
+    @Test("--repo (unsigned): checks out the fetched commit; an unreachable remote keeps it and says stale; a rewind is refused until allowed")
+    func repositorySource() async throws {
+        let r = try await RepoSetup()
+        let first = try await CLI.gitCommitAll(r.fleet.root, "one")
+        try await r.publish()
+        let unsigned = ["--allow-unsigned"]
+
+        // Without allowed signers, --repo is refused unless unsigned operation is asked for.
+        let refusedOutright = try await r.pass([])
+        #expect(refusedOutright.status == 8)
+        #expect(refusedOutright.report?.state == .untrusted)
+        #expect(refusedOutright.report?.error?.contains("allowedSigners") == true, "\(String(describing: refusedOutright.report))")
+
+        let initial = try await r.pass(unsigned)
+        #expect(initial.report?.source.stale == false)
+        #expect(initial.report?.source.trust == .unsigned)
+        #expect(initial.report?.desiredRevision == first)
+        #expect(try await CLI.git(r.checkout, "rev-parse", "HEAD") == first)
+
+        try r.appendComment("two")
+        try await CLI.git(r.fleet.root, "commit", "-qam", "two")
+        try await r.push()
+        let second = try await CLI.git(r.fleet.root, "rev-parse", "HEAD")
+        #expect(try await r.pass(unsigned).report?.desiredRevision == second)
 
         // The remote is gone: the last good checkout stays, the source is stale and says why.
-        try FileManager.default.moveItem(atPath: bare, toPath: bare + ".away")
-        let unreachable = try pass()
-        #expect(unreachable?.source.stale == true)
-        #expect(unreachable?.source.error?.contains("git fetch") == true, "\(String(describing: unreachable))")
-        #expect(unreachable?.revision == second)
-        try FileManager.default.moveItem(atPath: bare + ".away", toPath: bare)
+        try FileManager.default.moveItem(atPath: r.bare, toPath: r.bare + ".away")
+        let unreachable = try await r.pass(unsigned)
+        #expect(unreachable.report?.source.stale == true)
+        #expect(unreachable.report?.source.error?.contains("git fetch") == true, "\(String(describing: unreachable.report))")
+        #expect(unreachable.report?.desiredRevision == second)
+        try FileManager.default.moveItem(atPath: r.bare + ".away", toPath: r.bare)
 
-        // History rewritten by a force push: refused, then accepted with --allow-rewind.
-        try CLI.git(fleet.root, "reset", "-q", "--hard", first)
-        try fleet.write("fleet.yaml", try fleet.directory.read("fleet.yaml") + "# rewritten\n")
-        try CLI.git(fleet.root, "commit", "-qam", "rewritten")
-        try CLI.git(fleet.root, "push", "-q", "--force", "origin", "main")
-        let rewritten = try CLI.git(fleet.root, "rev-parse", "HEAD")
-        let refused = try pass()
-        #expect(refused?.source.stale == true)
-        #expect(refused?.source.error?.contains("history was rewritten") == true, "\(String(describing: refused))")
-        #expect(refused?.revision == second)
-        #expect(try CLI.git(checkout, "rev-parse", "HEAD") == second)
-        let accepted = try pass(["--allow-rewind"])
-        #expect(accepted?.source.stale == false)
-        #expect(accepted?.revision == rewritten)
+        // History rewritten by a force push: untrusted, then accepted with --allow-rewind.
+        try await CLI.git(r.fleet.root, "reset", "-q", "--hard", first)
+        try r.appendComment("rewritten")
+        try await CLI.git(r.fleet.root, "commit", "-qam", "rewritten")
+        try await r.push(force: true)
+        let rewritten = try await CLI.git(r.fleet.root, "rev-parse", "HEAD")
+        let refused = try await r.pass(unsigned)
+        #expect(refused.status == 8)
+        #expect(refused.report?.state == .untrusted)
+        #expect(refused.report?.error?.contains("history was rewritten") == true, "\(String(describing: refused.report))")
+        #expect(try await CLI.git(r.checkout, "rev-parse", "HEAD") == second, "the checkout moved to an untrusted commit")
+        let accepted = try await r.pass(unsigned + ["--allow-rewind"])
+        #expect(accepted.report?.state != .untrusted)
+        #expect(accepted.report?.desiredRevision == rewritten)
+    }
+
+    @Test("--repo with allowed signers: a signed commit is applied; unsigned, unknown-key and tampered commits are untrusted (exit 8) and the checkout stays")
+    func signedCommits() async throws {
+        let r = try await RepoSetup()
+        let keys = try TemporaryDirectory("berth-keys")
+        let operatorKey = try await SSHSigner("ops@example.com", in: keys)
+        let stranger = try await SSHSigner("mallory@example.com", in: keys)
+        let allowed = keys.file("allowed_signers")
+        try SSHSigner.allowedSigners([operatorKey], to: allowed)
+        try await CLI.git(r.fleet.root, "init", "-q", "-b", "main")
+        let good = try await operatorKey.commitAll(r.fleet.root, "signed")
+        try await r.publish()
+        let signed = ["--allowed-signers", allowed]
+
+        let applied = try await r.pass(signed)
+        #expect(applied.report?.source.trust == .verified, "\(String(describing: applied.report))")
+        #expect(applied.report?.source.signer?.hasPrefix("ops@example.com (ED25519 SHA256:") == true, "\(String(describing: applied.report?.source))")
+        #expect(applied.report?.desiredRevision == good)
+
+        // An unsigned commit pushed on top.
+        try r.appendComment("unsigned")
+        try await CLI.git(r.fleet.root, "commit", "-qam", "unsigned")
+        try await r.push()
+        let unsignedPass = try await r.pass(signed)
+        #expect(unsignedPass.status == 8)
+        #expect(unsignedPass.report?.state == .untrusted)
+        #expect(unsignedPass.report?.error?.contains("is not signed") == true, "\(String(describing: unsignedPass.report))")
+        #expect(unsignedPass.report?.appliedRevision != unsignedPass.report?.desiredRevision)
+        #expect(try await CLI.git(r.checkout, "rev-parse", "HEAD") == good)
+
+        // Signed by a key the host does not trust.
+        try r.appendComment("stranger")
+        try await stranger.commitAll(r.fleet.root, "stranger")
+        try await r.push()
+        let strangerPass = try await r.pass(signed)
+        #expect(strangerPass.status == 8)
+        #expect(strangerPass.report?.error?.contains("not in the allowed signers") == true, "\(String(describing: strangerPass.report))")
+
+        // A signed commit whose content was changed afterwards (its signature copied along).
+        try await CLI.git(r.fleet.root, "reset", "-q", "--hard", good)
+        try r.appendComment("honest")
+        let honest = try await operatorKey.commitAll(r.fleet.root, "honest")
+        try await CLI.git(r.fleet.root, "push", "-q", "origin", "HEAD:refs/heads/side")  // its objects, not the branch
+        let object = try await CLI.git(r.fleet.root, "cat-file", "commit", honest)
+        let tampered = try await CLI.run("/usr/bin/git", ["-C", r.bare, "hash-object", "-t", "commit", "-w", "--stdin"],
+                                         input: object.replacingOccurrences(of: "honest", with: "tampered") + "\n")
+        try await CLI.git(r.bare, "update-ref", "refs/heads/main", tampered.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        let tamperedPass = try await r.pass(signed)
+        #expect(tamperedPass.status == 8)
+        #expect(tamperedPass.report?.error?.contains("does not verify") == true, "\(String(describing: tamperedPass.report))")
+        #expect(try await CLI.git(r.checkout, "rev-parse", "HEAD") == good)
+
+        // A later, properly signed commit is applied.
+        try await r.push(force: true)
+        let later = try await r.pass(signed)
+        #expect(later.report?.source.trust == .verified)
+        #expect(later.report?.desiredRevision == honest)
+        #expect(try await CLI.git(r.checkout, "rev-parse", "HEAD") == honest)
+    }
+
+    @Test("signer rotation: a signed commit adds a key to `signers`; the host adopts it, also across commits it never saw, and drops the old key")
+    func signerRotation() async throws {
+        let r = try await RepoSetup()
+        let keys = try TemporaryDirectory("berth-keys")
+        let old = try await SSHSigner("old@example.com", in: keys)
+        let new = try await SSHSigner("new@example.com", in: keys)
+        let installed = keys.file("allowed_signers")
+        try SSHSigner.allowedSigners([old], to: installed)
+        try await CLI.git(r.fleet.root, "init", "-q", "-b", "main")
+        try r.fleet.write("signers", try old.allowedSignersLine() + "\n")
+        try await old.commitAll(r.fleet.root, "signed by old")
+        try await r.publish()
+        let signed = ["--allowed-signers", installed]
+        #expect(try await r.pass(signed).report?.source.trust == .verified)
+
+        // Two commits the host fetches at once: old hands over to new, then new signs.
+        try r.fleet.write("signers", try new.allowedSignersLine() + "\n")
+        try await old.commitAll(r.fleet.root, "rotate to new")
+        try r.appendComment("by new")
+        let byNew = try await new.commitAll(r.fleet.root, "signed by new")
+        try await r.push()
+        let rotated = try await r.pass(signed)
+        #expect(rotated.report?.source.trust == .verified, "\(String(describing: rotated.report))")
+        #expect(rotated.report?.source.signer?.hasPrefix("new@example.com") == true)
+        #expect(rotated.report?.desiredRevision == byNew)
+
+        // The old key is no longer trusted.
+        try r.appendComment("by old again")
+        try await old.commitAll(r.fleet.root, "old again")
+        try await r.push()
+        let stale = try await r.pass(signed)
+        #expect(stale.status == 8, "\(String(describing: stale.report))")
     }
 
     @Test("a remote that stops answering is given up after --git-timeout: the source is stale, the pass ends")
-    func hungRemote() throws {
+    func hungRemote() async throws {
         let work = try TemporaryDirectory("berth-hung")
         let started = Date()
         // ssh that never answers (no network is touched: the "ssh" is sleep).
-        let r = try CLI.run("berth-agent", ["reconcile", "--host", "web-1", "--root", work.file("root"), "--repo", "ssh://git.invalid/fleet.git",
-                                            "--branch", "main", "--report-dir", work.file("reports"), "--git-timeout", "2"],
-                            environment: ["GIT_SSH_COMMAND": "sleep 60 #"], timeout: 60)
+        let r = try await CLI.run("berth-agent", ["reconcile", "--host", "web-1", "--root", work.file("root"), "--repo", "ssh://git.invalid/fleet.git",
+                                            "--branch", "main", "--report-dir", work.file("reports"), "--git-timeout", "2", "--allow-unsigned"],
+                            environment: ["GIT_SSH_COMMAND": "sleep 60 #"], timeout: .seconds(60))
         #expect(Date().timeIntervalSince(started) < 20, "the pass waited for the remote: \(r)")
         let report = try ReconcileReport.decode(Array(try work.read("reports/web-1.json").utf8))
         #expect(report.source.stale)
@@ -80,33 +205,33 @@ struct AgentSourceAndLoopTests {
     }
 
     @Test("status shows the last pass and exits with its code; 1 when there is none")
-    func statusShowsLastReport() throws {
+    func statusShowsLastReport() async throws {
         let work = try TemporaryDirectory("berth-status")
         let fleet = try TestFleet()
         let root = work.file("root")
-        let none = try CLI.run("berth-agent", ["status", "--host", "web-1", "--root", root])
+        let none = try await CLI.run("berth-agent", ["status", "--host", "web-1", "--root", root])
         #expect(none.status == 1)
         #expect(none.stderr.contains("no report yet"), "\(none)")
         // A scratch root has no docker.service: the pass fails, and says so.
-        let pass = try CLI.run("berth-agent", ["reconcile", "--host", "web-1", "--root", root, "--state", fleet.root])
-        let status = try CLI.run("berth-agent", ["status", "--host", "web-1", "--root", root])
+        let pass = try await CLI.run("berth-agent", ["reconcile", "--host", "web-1", "--root", root, "--state", fleet.root])
+        let status = try await CLI.run("berth-agent", ["status", "--host", "web-1", "--root", root])
         #expect(status.status == pass.status, "\(pass)\n\(status)")
         #expect(status.stdout.contains("web-1") && status.stdout.contains("failed"), "\(status)")
-        let json = try CLI.run("berth-agent", ["status", "--host", "web-1", "--root", root, "--json"])
+        let json = try await CLI.run("berth-agent", ["status", "--host", "web-1", "--root", root, "--json"])
         #expect(try ReconcileReport.decode(Array(json.stdout.utf8)).host == "web-1")
     }
 
     @Test("a bad agent.yaml is refused with its file, line and key, and nothing runs")
-    func badAgentConfig() throws {
+    func badAgentConfig() async throws {
         let work = try TemporaryDirectory("berth-config")
         let fleet = try TestFleet()
         let config = try work.write("agent.yaml", "host: web-1\nstate: \(fleet.root)\nintervall: 5m\n")
-        let result = try CLI.run("berth-agent", ["reconcile", "--root", work.file("root"), "--config", config, "--report-dir", work.file("reports")])
+        let result = try await CLI.run("berth-agent", ["reconcile", "--root", work.file("root"), "--config", config, "--report-dir", work.file("reports")])
         #expect(result.status != 0)
         #expect(result.stderr.contains("\(config):3:1: intervall: unknown key; valid keys are host, state"), "\(result)")
         #expect(!work.exists("reports/web-1.json"), "a pass ran despite the bad configuration")
         try work.write("agent.yaml", "host: web-1\nstate: \(fleet.root)\ninterval: soon\n")
-        let duration = try CLI.run("berth-agent", ["reconcile", "--root", work.file("root"), "--config", config, "--report-dir", work.file("reports")])
+        let duration = try await CLI.run("berth-agent", ["reconcile", "--root", work.file("root"), "--config", config, "--report-dir", work.file("reports")])
         #expect(duration.status != 0)
         #expect(!work.exists("reports/web-1.json"), "a pass ran despite the bad configuration")
         #expect(duration.stderr.contains("\(config):3:11: interval: \"soon\" is not a duration; write e.g. 5m or 30s"), "\(duration)")

@@ -35,7 +35,7 @@ struct DockerdMutualTLSTests {
             self.port = port
         }
 
-        func start(tls: String) throws {
+        func start(tls: String) async throws {
             FileManager.default.createFile(atPath: log, contents: nil)
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             handle.seekToEndOfFile()
@@ -56,9 +56,9 @@ struct DockerdMutualTLSTests {
             let deadline = Date().addingTimeInterval(60)
             while Date() < deadline {
                 if !p.isRunning { throw Failure("dockerd exited \(p.terminationStatus):\n\(tail())") }
-                let r = try CLI.run("/bin/bash", ["-c", "timeout 10 docker -H unix://\(socket) version --format '{{.Server.Version}}'"], environment: ["DOCKER_CONFIG": "\(scratch)/dockercfg"])
+                let r = try await CLI.run("/bin/bash", ["-c", "timeout 10 docker -H unix://\(socket) version --format '{{.Server.Version}}'"], environment: ["DOCKER_CONFIG": "\(scratch)/dockercfg"])
                 if r.status == 0 { return }
-                Thread.sleep(forTimeInterval: 0.5)
+                try await Task.sleep(for: .milliseconds(500))
             }
             throw Failure("dockerd did not answer on \(socket) within 60 s:\n\(tail())")
         }
@@ -106,47 +106,47 @@ struct DockerdMutualTLSTests {
     }
 
     @Test("an authorized client connects; unlisted CA-signed, stranger and revoked clients are refused")
-    func mutualTLS() throws {
+    func mutualTLS() async throws {
         let scratch = try TemporaryDirectory("bdm")
         let port = Self.freePort()
         let env = ["BERTH_CONFIG_HOME": scratch.file("config"), "DOCKER_CONFIG": scratch.file("dockercfg")]
         let repo = scratch.file("fleet")
         let berthctl = "\(CLI.binDir)/berthctl"
         @discardableResult
-        func ctl(_ args: [String]) throws -> CLI.Result {
-            let r = try CLI.run("berthctl", args, environment: env)
+        func ctl(_ args: [String]) async throws -> CLI.Result {
+            let r = try await CLI.run("berthctl", args, environment: env)
             guard r.status == 0 else { throw Failure("berthctl \(args.joined(separator: " ")): \(r)") }
             return r
         }
 
-        try ctl(["init", repo, "--fleet", "e2e"])
+        try await ctl(["init", repo, "--fleet", "e2e"])
         // 127.0.0.1 is refused as an address (loopback cannot be a SAN); localhost is a DNS name.
-        try ctl(["host", "add", "web-1", "--address", "localhost", "--listen", "tcp://127.0.0.1:\(port)", "--repo", repo])
-        try ctl(["client", "new", "alice", "--repo", repo])
-        try ctl(["client", "new", "bob", "--repo", repo])
+        try await ctl(["host", "add", "web-1", "--address", "localhost", "--listen", "tcp://127.0.0.1:\(port)", "--repo", repo])
+        try await ctl(["client", "new", "alice", "--repo", repo])
+        try await ctl(["client", "new", "bob", "--repo", repo])
 
         // The host's side: key and CSR made locally, signed by `berthctl sign`.
         let fleetRepo = FleetRepository(root: repo)
         let host = try fleetRepo.loadValid().resolve(host: "web-1")
         let serverKey = try HostIdentity.generateKey()
         let csr = try HostIdentity.makeCSR(hostName: "web-1", subjectAltNames: HostIdentity.subjectAltNames(for: host), privateKeyPEM: serverKey)
-        let sign = try ctl(["sign", "web-1", "--csr", try scratch.write("web-1.csr", csr), "--repo", repo])
+        let sign = try await ctl(["sign", "web-1", "--csr", try scratch.write("web-1.csr", csr), "--fingerprint", try Fingerprint.sha256(ofCSRPEM: csr), "--repo", repo])
         #expect(sign.stdout.contains("web-1: CSR sha256 \(try Fingerprint.sha256(ofCSRPEM: csr))"))
 
-        func writeTLS() throws {
+        func writeTLS() async throws {
             let loaded = try fleetRepo.loadValid()
             let resolved = try loaded.resolve(host: "web-1")
             let clients = try resolved.clients.map { NamedPEM(name: $0, pem: try fleetRepo.read("clients/\($0).pem")) }
             let files = HostRenderer.render(RenderInput(
                 host: resolved, revision: "test", unit: PackagedUnit.debian.unit, caPEM: try fleetRepo.read("ca.pem"),
-                clients: clients, probeCertificatePEM: nil, serverCertificatePEM: try fleetRepo.read("certs/web-1.pem")))
+                clients: clients, probeCertificatePEM: nil, serverCertificatePEM: try fleetRepo.read("certs/web-1.pem"))).files
             let bundle = try #require(files.first { $0.role == .clientBundle })
             let cert = try #require(files.first { $0.role == .serverCertificate })
             try scratch.write("tls/clients.pem", bundle.text)
             try scratch.write("tls/server.pem", cert.text)
             try scratch.write("tls/server-key.pem", serverKey, mode: 0o600)
         }
-        try writeTLS()
+        try await writeTLS()
 
         // A client signed by the fleet CA but not pinned (FleetCA issues only serverAuth, so openssl
         // signs a clientAuth leaf with the same CA key), and a self-signed stranger.
@@ -154,7 +154,7 @@ struct DockerdMutualTLSTests {
         try scratch.write("mallory/ca.pem", try fleetRepo.read("ca.pem"))
         try scratch.write("mallory/ext.cnf", "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n")
         let m = scratch.file("mallory")
-        let openssl = try CLI.run("/bin/bash", ["-c", """
+        let openssl = try await CLI.run("/bin/bash", ["-c", """
             set -e
             openssl ecparam -genkey -name prime256v1 -noout -out \(m)/k.pem
             openssl pkcs8 -topk8 -nocrypt -in \(m)/k.pem -out \(m)/key.pem
@@ -168,9 +168,9 @@ struct DockerdMutualTLSTests {
         try scratch.write("stranger/key.pem", stranger.privateKeyPEM, mode: 0o600)
 
         /// `docker version` with the variables `berthctl env` prints, optionally pointing at another cert directory.
-        func dockerVersion(client: String, certPath: String? = nil) throws -> CLI.Result {
+        func dockerVersion(client: String, certPath: String? = nil) async throws -> CLI.Result {
             let override = certPath.map { "export DOCKER_CERT_PATH=\($0); " } ?? ""
-            return try CLI.run("/bin/bash", ["-c", """
+            return try await CLI.run("/bin/bash", ["-c", """
                 set -e
                 eval "$(\(berthctl) env web-1 --client \(client) --repo \(repo))"
                 \(override)test "$DOCKER_TLS_VERIFY" = 1
@@ -181,38 +181,38 @@ struct DockerdMutualTLSTests {
 
         let dockerd = ScratchDockerd(scratch: scratch.path, port: port)
         defer { dockerd.stop() }
-        try dockerd.start(tls: scratch.file("tls"))
+        try await dockerd.start(tls: scratch.file("tls"))
 
-        let alice = try dockerVersion(client: "alice")
+        let alice = try await dockerVersion(client: "alice")
         #expect(alice.status == 0, "\(alice)\n\(dockerd.tail())")
         #expect(alice.stdout.contains("server 20.10"), "\(alice)")
         #expect(alice.stderr.contains("DOCKER_HOST=tcp://localhost:\(port)"), "\(alice)")
 
         // The same through a Docker context made by `berthctl context` with the real docker client.
-        let context = try ctl(["context", "web-1", "--client", "alice", "--repo", repo])
+        let context = try await ctl(["context", "web-1", "--client", "alice", "--repo", repo])
         #expect(context.stdout.contains("created docker context e2e-web-1"), "\(context)")
-        let viaContext = try CLI.run("/usr/bin/env", ["docker", "--context", "e2e-web-1", "version", "--format", "server {{.Server.Version}}"],
-                                     environment: env, timeout: 30)
+        let viaContext = try await CLI.run("/usr/bin/env", ["docker", "--context", "e2e-web-1", "version", "--format", "server {{.Server.Version}}"],
+                                     environment: env, timeout: .seconds(30))
         #expect(viaContext.stdout.contains("server 20.10"), "\(viaContext)")
 
-        let mallory = try dockerVersion(client: "alice", certPath: m)
+        let mallory = try await dockerVersion(client: "alice", certPath: m)
         #expect(mallory.status != 0, "a CA-signed but unlisted client was accepted: \(mallory)")
         #expect(!mallory.stdout.contains("server 20.10"))
         #expect(mallory.stderr.lowercased().contains("tls"), "refused for another reason than TLS: \(mallory)")
-        let strangerResult = try dockerVersion(client: "alice", certPath: scratch.file("stranger"))
+        let strangerResult = try await dockerVersion(client: "alice", certPath: scratch.file("stranger"))
         #expect(strangerResult.status != 0, "a stranger was accepted: \(strangerResult)")
         #expect(strangerResult.stderr.lowercased().contains("tls"), "refused for another reason than TLS: \(strangerResult)")
 
         // Revocation: the rebuilt bundle no longer holds alice; bob still connects.
-        try ctl(["client", "revoke", "alice", "--repo", repo])
-        try writeTLS()
+        try await ctl(["client", "revoke", "alice", "--repo", repo])
+        try await writeTLS()
         #expect(!(try scratch.read("tls/clients.pem")).contains("client: alice"))
-        dockerd.stop()
-        try dockerd.start(tls: scratch.file("tls"))
-        let revoked = try dockerVersion(client: "bob", certPath: scratch.file("config/e2e/clients/alice"))
+        await dockerd.stop()
+        try await dockerd.start(tls: scratch.file("tls"))
+        let revoked = try await dockerVersion(client: "bob", certPath: scratch.file("config/e2e/clients/alice"))
         #expect(revoked.status != 0, "a revoked client was accepted: \(revoked)")
         #expect(revoked.stderr.lowercased().contains("tls"), "refused for another reason than TLS: \(revoked)")
-        let bob = try dockerVersion(client: "bob")
+        let bob = try await dockerVersion(client: "bob")
         #expect(bob.status == 0, "\(bob)\n\(dockerd.tail())")
     }
 }

@@ -27,11 +27,12 @@ public enum CLI {
     /// `BERTH_REPO` cleared so a developer's setting cannot leak in). A tool still running after
     /// `timeout` seconds is killed and the test fails with what it printed, rather than hanging.
     @discardableResult
-    public static func run(_ tool: String, _ arguments: [String], cwd: String? = nil, environment: [String: String] = [:], input: String? = nil, timeout: Double = 600) throws -> Result {
+    public static func run(_ tool: String, _ arguments: [String], cwd: String? = nil, environment: [String: String] = [:], input: String? = nil,
+                           timeout: Duration = .seconds(600)) async throws -> Result {
         let command = Command(tool.hasPrefix("/") ? tool : "\(binDir)/\(tool)", arguments,
                               environment: ["BERTH_REPO": ""].merging(environment) { $1 },
                               workingDirectory: cwd, input: input.map { Array($0.utf8) }, timeout: timeout)
-        let result = try ProcessRunner().runSync(command)
+        let result = try await SubprocessRunner().run(command)
         return Result(status: result.status, stdout: result.output, stderr: result.errorOutput)
     }
 
@@ -41,24 +42,24 @@ public enum CLI {
 
     /// `git -C dir args…` with ``gitIdentity``; its trimmed stdout, or an error with everything it printed.
     @discardableResult
-    public static func git(_ dir: String, _ args: String...) throws -> String {
-        try git(dir, arguments: args)
+    public static func git(_ dir: String, _ args: String...) async throws -> String {
+        try await git(dir, arguments: args)
     }
 
     @discardableResult
-    public static func git(_ dir: String, arguments args: [String]) throws -> String {
-        let result = try run("/usr/bin/git", ["-C", dir] + args, environment: gitIdentity)
+    public static func git(_ dir: String, arguments args: [String]) async throws -> String {
+        let result = try await run("/usr/bin/git", ["-C", dir] + args, environment: gitIdentity)
         guard result.status == 0 else { throw GitFailure(description: "git \(args.joined(separator: " ")) in \(dir): \(result)") }
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Makes `dir` a repository on `main` with everything in it committed; returns that commit.
     @discardableResult
-    public static func gitCommitAll(_ dir: String, _ message: String) throws -> String {
-        try git(dir, "init", "-q", "-b", "main")
-        try git(dir, "add", "-A")
-        try git(dir, "commit", "-qm", message)
-        return try git(dir, "rev-parse", "HEAD")
+    public static func gitCommitAll(_ dir: String, _ message: String) async throws -> String {
+        try await git(dir, "init", "-q", "-b", "main")
+        try await git(dir, "add", "-A")
+        try await git(dir, "commit", "-qm", message)
+        return try await git(dir, "rev-parse", "HEAD")
     }
 
     public struct GitFailure: Error, CustomStringConvertible {

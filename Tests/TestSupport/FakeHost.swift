@@ -11,14 +11,27 @@ public final class FakeSystemd: CommandRunner, @unchecked Sendable {
     private var loadedExecStart: [String] = []
     private var active = true
     private var pid = 0
-    private var startedAt: [Int: Date] = [:]
     public private(set) var commands: [Command] = []
     /// When set, `restart` leaves the unit failed (dockerd would not start with this config).
     public var failRestartWhen: (@Sendable ([String]) -> Bool)?
+    /// When set, `restart` hangs like a stuck `ExecStartPre=` until its timeout kills it.
+    public var hangRestartWhen: (@Sendable ([String]) -> Bool)?
+    /// Start times of the fake dockerd processes, on the boot clock the agent is given.
+    public let bootClock: FakeBootClock
+    /// The clock a hung restart's timeout passes on.
+    public let clock: ImmediateClock
+    /// `EnvironmentFiles=` lines `systemctl show` reports, e.g. `/etc/default/docker (ignore_errors=yes)`.
+    public var environmentFiles: [String] = []
 
-    public init(root: String) {
+    /// The command line systemd has loaded (what a restart runs).
+    public var loadedArguments: [String] { lock.withLock { loadedExecStart } }
+
+    public init(root: String, bootClock: FakeBootClock = FakeBootClock(), clock: ImmediateClock = ImmediateClock()) {
         self.root = root
+        self.bootClock = bootClock
+        self.clock = clock
         loadedExecStart = Self.readExecStart(root: root)
+        bootClock.start(pid: 0)
     }
 
     static func readExecStart(root: String) -> [String] {
@@ -30,15 +43,19 @@ public final class FakeSystemd: CommandRunner, @unchecked Sendable {
         return exec
     }
 
-    /// When the fake dockerd with this pid "started".
-    public func startTime(pid: Int) -> Date? { lock.withLock { startedAt[pid] } }
-
     public var restarts: Int { lock.withLock { commands.filter { $0.arguments.first == "restart" }.count } }
     public var reloads: Int { lock.withLock { commands.filter { $0.arguments.first == "daemon-reload" }.count } }
     public func reset() { lock.withLock { commands = [] } }
 
     public func run(_ command: Command) async throws -> CommandResult {
-        if command.executable == "git" { return try await ProcessRunner().run(command) }
+        if command.executable == "git" { return try await SubprocessRunner().run(command) }
+        if command.executable == "systemctl", command.arguments.first == "restart", let hang = hangRestartWhen,
+           hang(lock.withLock { loadedExecStart }) {
+            lock.withLock { commands.append(command); active = false }
+            let timeout = command.timeout ?? .seconds(3600)
+            clock.advance(by: timeout)
+            throw BerthError(.commandTimedOut, "`\(command)` did not finish within \(Int(timeout.seconds)) s and was killed")
+        }
         return lock.withLock {
             commands.append(command)
             switch (command.executable, command.arguments.first ?? "") {
@@ -52,6 +69,7 @@ public final class FakeSystemd: CommandRunner, @unchecked Sendable {
                     ExecStart={ path=\(loadedExecStart.first ?? "") ; argv[]=\(loadedExecStart.joined(separator: " ")) ; ignore_errors=no }
                     DropInPaths=\(FileManager.default.fileExists(atPath: HostLayout.path(HostLayout.dropIn, under: root)) ? HostLayout.dropIn : "")
                     NeedDaemonReload=\(needReload ? "yes" : "no")
+                    \(environmentFiles.map { "EnvironmentFiles=\($0)" }.joined(separator: "\n"))
 
                     """.utf8))
             case ("systemctl", "daemon-reload"):
@@ -59,7 +77,7 @@ public final class FakeSystemd: CommandRunner, @unchecked Sendable {
                 return CommandResult(status: 0)
             case ("systemctl", "restart"):
                 pid += 1
-                startedAt[pid] = Date()
+                bootClock.start(pid: pid)
                 active = !(failRestartWhen?(loadedExecStart) ?? false)
                 return CommandResult(status: active ? 0 : 1, stderr: Array("Job for docker.service failed".utf8))
             case ("systemctl", "is-active"):

@@ -2,39 +2,39 @@ import BerthCore
 import BerthHost
 import Foundation
 
-/// Gathers an ``Observation`` of the host: files, systemd, daemon.json, other drop-ins, the Engine API.
-struct HostObserver {
+/// Gathers an ``Observation`` of the host: the managed files, systemd's view of docker.service,
+/// settings outside Berth's files that would clash with it, the Engine API, and (from the
+/// ``RestartLedger``) whether the running dockerd predates the files on disk.
+struct HostObserver: Sendable {
     var settings: AgentSettings
     var environment: AgentEnvironment
 
-    func observe(paths: [String], usesTLS: Bool) async -> Observation {
+    func observe(paths: [String], unit dockerUnit: DockerUnit, usesTLS: Bool) async -> Observation {
         var observation = Observation()
         for path in paths {
             observation.files[path] = observeFile(path)
         }
-        let systemctl = Systemctl(runner: environment.runner)
-        if let unit = try? await systemctl.show() {
+        if let unit = try? await Systemctl(runner: environment.runner).show() {
             observation.unit = unit
         }
-        observation.daemonJSONConflicts = DaemonJSON.conflicts(root: settings.root, usesTLS: usesTLS)
+        observation.conflicts = DaemonJSON.conflicts(root: settings.root, usesTLS: usesTLS)
+            + EnvironmentFiles.conflicts(unit: observation.unit, arguments: dockerUnit.keptArguments, root: settings.root)
         observation.overridingDropIns = DropInScanner.overriding(root: settings.root, reported: observation.unit.dropInPaths)
         if observation.unit.isActive {
-            observation.dockerStartedAt = environment.processStartTime(observation.unit.mainPID)
+            if let ledger = RestartLedger.store(root: settings.root).read() {
+                observation.daemonPredatesFiles = ledger.predates(pid: observation.unit.mainPID, clock: environment.bootClock)
+            }
             observation.engine = try? await environment.engine.info(socket: settings.dockerSocket)
         }
         return observation
     }
 
     func observeFile(_ path: String) -> ObservedFile {
-        let full = settings.hostPath(path)
-        let state = FileState.observe(full)
-        switch state.kind {
+        switch FileState.observe(settings.hostPath(path)).kind {
         case .missing: return .missing
         case .symlink(let target): return .symlink(target: target)
         case .other: return .notRegular
-        case .regular(let contents, let mode, let uid, let gid):
-            let modified = (try? FileManager.default.attributesOfItem(atPath: full)[.modificationDate] as? Date) ?? .distantPast
-            return .regular(contents: contents, mode: mode, uid: uid, gid: gid, modified: modified)
+        case .regular(let contents, let mode, let uid, let gid): return .regular(contents: contents, mode: mode, uid: uid, gid: gid)
         }
     }
 }

@@ -32,6 +32,12 @@ public struct FleetDocument: Sendable {
 public enum FleetParser {
     public static func parse(_ text: String, file: String = "fleet.yaml") -> FleetDocument {
         let context = ParseContext(file: file)
+        if let anchor = YAMLAnchorCheck.first(in: text) {
+            let what = anchor.isAlias ? "an alias (*name)" : "an anchor (&name)"
+            let diagnostic = Diagnostic(.error, at: SourceLocation(file: file, line: anchor.line, column: anchor.column), field: "",
+                                        "\(what): YAML anchors and aliases are not accepted in \(file); write each value out")
+            return FleetDocument(file: file, spec: nil, locations: [:], diagnostics: [diagnostic], partialSpec: nil)
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)

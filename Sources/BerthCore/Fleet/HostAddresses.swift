@@ -30,7 +30,7 @@ public enum HostAddresses: Sendable, Hashable, Codable {
 }
 
 /// One address: an IP (an `iPAddress` SAN) or a DNS name (a `dNSName` SAN).
-public enum HostAddress: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum HostAddress: Sendable, Hashable, TextCodable {
     case ip(IPAddress)
     case dns(String)
 
@@ -45,18 +45,5 @@ public enum HostAddress: Sendable, Hashable, Codable, CustomStringConvertible {
         case .ip(let ip): return ip.description
         case .dns(let name): return name
         }
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let address = HostAddress(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad address \(text)"))
-        }
-        self = address
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
     }
 }

@@ -9,7 +9,7 @@ import Darwin
 /// An IPv4 or IPv6 address in network byte order.
 ///
 /// Parsed with `inet_pton`, so the accepted text is exactly what the C library accepts.
-public struct IPAddress: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct IPAddress: Sendable, Hashable, TextCodable {
     /// 4 bytes for IPv4, 16 for IPv6.
     public var bytes: [UInt8]
 
@@ -50,23 +50,10 @@ public struct IPAddress: Sendable, Hashable, Codable, CustomStringConvertible {
     public var isLinkLocal: Bool {
         isV6 ? (bytes[0] == 0xfe && bytes[1] & 0xc0 == 0x80) : (bytes[0] == 169 && bytes[1] == 254)
     }
-
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let ip = IPAddress(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad IP \(text)"))
-        }
-        self = ip
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
 }
 
 /// An address block such as `10.0.0.0/8`, used by `tls.autoSign`.
-public struct CIDR: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct CIDR: Sendable, Hashable, TextCodable {
     public var network: IPAddress
     public var prefix: Int
 
@@ -93,18 +80,6 @@ public struct CIDR: Sendable, Hashable, Codable, CustomStringConvertible {
 
     public var description: String { "\(network)/\(prefix)" }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let cidr = CIDR(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad CIDR \(text)"))
-        }
-        self = cidr
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
 }
 
 /// DNS host names as certificates and Docker clients accept them (RFC 1123 labels).

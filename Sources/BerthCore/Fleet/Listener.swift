@@ -3,7 +3,7 @@
 /// Only three forms are accepted, because only these are served safely by Berth:
 /// `fd://[NAME]` (systemd socket activation), `unix:///abs/path`, and `tcp://ADDR:PORT`
 /// (always mutual TLS unless the host says `insecure: true`).
-public enum Listener: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum Listener: Sendable, Hashable, TextCodable {
     case fd(name: String?)
     case unix(path: String)
     case tcp(host: String, port: Int)
@@ -23,7 +23,12 @@ public enum Listener: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     /// Parses a `-H` value, or says what is wrong and what to write instead.
-    public static func parse(_ text: String) -> Result<Listener, ListenerSyntaxError> {
+    public init?(_ text: String) {
+        guard case .success(let listener) = Self.parse(text) else { return nil }
+        self = listener
+    }
+
+    public static func parse(_ text: String) -> Result<Listener, ValueSyntaxError> {
         let valid = "listeners are fd://[NAME], unix:///abs/path or tcp://ADDR:PORT"
         if text.hasPrefix("fd://") {
             let name = String(text.dropFirst(5))
@@ -55,7 +60,7 @@ public enum Listener: Sendable, Hashable, Codable, CustomStringConvertible {
         return .failure(.init("\"\(text)\" is not a listener URL; \(valid)"))
     }
 
-    private static func parseTCP(_ text: String) -> Result<Listener, ListenerSyntaxError> {
+    private static func parseTCP(_ text: String) -> Result<Listener, ValueSyntaxError> {
         var rest = Substring(text.dropFirst(6))
         if rest.hasSuffix("/") { rest = rest.dropLast() }
         let host: Substring
@@ -99,24 +104,10 @@ public enum Listener: Sendable, Hashable, Codable, CustomStringConvertible {
         }
         return .success(.tcp(host: String(host), port: port))
     }
-
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        switch Listener.parse(text) {
-        case .success(let listener): self = listener
-        case .failure(let error):
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
 }
 
-/// Why a listener URL was refused, phrased as the fix.
-public struct ListenerSyntaxError: Error, Sendable, Equatable {
+/// Why a value written in fleet.yaml (a listener URL, a restart window) was refused, phrased as the fix.
+public struct ValueSyntaxError: Error, Sendable, Equatable {
     public var message: String
     public init(_ message: String) { self.message = message }
 }

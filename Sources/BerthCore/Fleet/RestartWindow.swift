@@ -15,7 +15,7 @@ public enum RestartPolicy: String, Sendable, Hashable, Codable, CaseIterable {
 /// Days are `daily`, one day, a range (`Mon-Fri`) or a list (`Sat,Sun`); times are 24-hour
 /// `HH:MM`; a window whose end is before its start runs past midnight into the next day.
 /// Only UTC is accepted: a fleet spans time zones and a window must mean one instant everywhere.
-public struct RestartWindow: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct RestartWindow: Sendable, Hashable, TextCodable {
     /// Weekdays the window opens on; 1 = Sunday … 7 = Saturday (Foundation's numbering).
     public var days: Set<Int>
     /// Minutes after midnight UTC.
@@ -27,7 +27,12 @@ public struct RestartWindow: Sendable, Hashable, Codable, CustomStringConvertibl
     public static let example = "Sun 02:00-04:00 UTC"
 
     /// Parses the window or says what is wrong.
-    public static func parse(_ text: String) -> Result<RestartWindow, ListenerSyntaxError> {
+    public init?(_ text: String) {
+        guard case .success(let window) = Self.parse(text) else { return nil }
+        self = window
+    }
+
+    public static func parse(_ text: String) -> Result<RestartWindow, ValueSyntaxError> {
         var words = text.split(separator: " ").map(String.init)
         let hint = "write a window like \"\(example)\", \"Mon-Fri 22:00-02:00 UTC\" or \"daily 03:00-04:00 UTC\""
         if let last = words.last, last.uppercased() == last, last.first?.isLetter == true {
@@ -109,19 +114,5 @@ public struct RestartWindow: Sendable, Hashable, Codable, CustomStringConvertibl
         self.start = start
         self.end = end
         self.text = text
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        switch RestartWindow.parse(text) {
-        case .success(let window): self = window
-        case .failure(let error):
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(text)
     }
 }

@@ -1,7 +1,7 @@
 /// A length of time written the way operators write it in `fleet.yaml`: `90s`, `45m`, `12h`, `30d`, `2w`.
 ///
 /// Named `TimeSpan` rather than `Duration` to stay clear of the standard library's clock type.
-public struct TimeSpan: Sendable, Hashable, Codable, CustomStringConvertible, Comparable {
+public struct TimeSpan: Sendable, Hashable, TextCodable, Comparable {
     public var seconds: Int
     /// The text it was written as, kept so reports echo what the operator wrote.
     public var text: String
@@ -16,6 +16,11 @@ public struct TimeSpan: Sendable, Hashable, Codable, CustomStringConvertible, Co
     }
 
     public static func days(_ n: Int) -> TimeSpan { TimeSpan(seconds: n * 86_400) }
+
+    public init?(_ text: String) {
+        guard let span = Self.parse(text) else { return nil }
+        self = span
+    }
 
     /// Parses `<number><unit>` with unit one of s, m, h, d, w.
     public static func parse(_ text: String) -> TimeSpan? {
@@ -44,16 +49,4 @@ public struct TimeSpan: Sendable, Hashable, Codable, CustomStringConvertible, Co
     public static func == (lhs: TimeSpan, rhs: TimeSpan) -> Bool { lhs.seconds == rhs.seconds }
     public func hash(into hasher: inout Hasher) { hasher.combine(seconds) }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let span = TimeSpan.parse(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad time span \(text)"))
-        }
-        self = span
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(text)
-    }
 }

@@ -13,6 +13,7 @@ public struct DriftItem: Sendable, Equatable, Codable {
         case daemonDown = "daemon-down"
         case staleDaemon = "stale-daemon"
         case daemonJSONConflict = "daemon-json-conflict"
+        case environmentConflict = "environment-conflict"
         case overridingDropIn = "overriding-drop-in"
         case listenerProbe = "listener-probe"
         case certificate
@@ -22,7 +23,7 @@ public struct DriftItem: Sendable, Equatable, Codable {
     /// The path or object (`docker.service`, `tcp://0.0.0.0:2376`) it concerns.
     public var object: String
     public var reason: String
-    /// A unified diff, for file contents.
+    /// A unified diff, for file contents; never for a file that holds key material.
     public var diff: String?
 
     public init(_ kind: Kind, _ object: String, _ reason: String, diff: String? = nil) {
@@ -66,13 +67,21 @@ public struct HostPlan: Sendable, Equatable {
     public var restart: RestartDecision
     /// Reasons the plan must not be applied at all (dockerd would not come back).
     public var blockers: [String]
+    /// Why nothing is applied although the host differs: the desired content is quarantined.
+    public var held: String?
 
-    public init(drift: [DriftItem] = [], actions: [PlannedAction] = [], restart: RestartDecision = .notNeeded, blockers: [String] = []) {
+    public init(drift: [DriftItem] = [], actions: [PlannedAction] = [], restart: RestartDecision = .notNeeded, blockers: [String] = [], held: String? = nil) {
         self.drift = drift
         self.actions = actions
         self.restart = restart
         self.blockers = blockers
+        self.held = held
     }
 
-    public var isNoOp: Bool { actions.isEmpty && blockers.isEmpty && restart == .notNeeded }
+    public var isNoOp: Bool { actions.isEmpty && blockers.isEmpty && restart == .notNeeded && held == nil }
+
+    /// Whether applying the plan restarts dockerd.
+    public var restartsDocker: Bool {
+        actions.contains { if case .restartDocker = $0 { return true } else { return false } }
+    }
 }

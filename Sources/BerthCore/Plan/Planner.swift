@@ -3,26 +3,26 @@ import Foundation
 /// Everything the planner decides from. Built by the agent from its observation; pure data.
 public struct PlanInput: Sendable {
     public var host: ResolvedHost
-    /// The files the host should have (``HostRenderer/render(_:)``).
+    /// The files the host should have (``HostRenderer/render(_:)``), drop-in last.
     public var desired: [ManagedFile]
     /// dockerd's argv as the desired drop-in sets it.
     public var desiredArguments: [String]
-    /// Files the agent creates itself (the server key): path → required mode. Content is not compared.
-    public var protectedFiles: [String: UInt16]
     public var observation: Observation
     public var now: Date
     /// The owner managed files must have (root when the agent runs as root).
     public var expectedOwner: (uid: UInt32, gid: UInt32)?
+    /// Desired content that failed verification before; held back while it is the same content.
+    public var quarantine: QuarantineInfo?
 
-    public init(host: ResolvedHost, desired: [ManagedFile], desiredArguments: [String], protectedFiles: [String: UInt16] = [:],
-                observation: Observation, now: Date, expectedOwner: (uid: UInt32, gid: UInt32)? = (0, 0)) {
+    public init(host: ResolvedHost, desired: [ManagedFile], desiredArguments: [String], observation: Observation, now: Date,
+                expectedOwner: (uid: UInt32, gid: UInt32)? = (0, 0), quarantine: QuarantineInfo? = nil) {
         self.host = host
         self.desired = desired
         self.desiredArguments = desiredArguments
-        self.protectedFiles = protectedFiles
         self.observation = observation
         self.now = now
         self.expectedOwner = expectedOwner
+        self.quarantine = quarantine
     }
 }
 
@@ -33,9 +33,10 @@ public enum Planner {
         var plan = HostPlan()
         let obs = input.observation
 
-        for conflict in obs.daemonJSONConflicts {
-            plan.drift.append(DriftItem(.daemonJSONConflict, HostLayout.daemonJSON, conflict))
-            plan.blockers.append("\(HostLayout.daemonJSON): \(conflict)")
+        for conflict in obs.conflicts {
+            let kind: DriftItem.Kind = conflict.kind == .daemonJSON ? .daemonJSONConflict : .environmentConflict
+            plan.drift.append(DriftItem(kind, conflict.file, conflict.message))
+            plan.blockers.append("\(conflict.file): \(conflict.message)")
         }
         for path in obs.overridingDropIns {
             let reason = "\(path) sets ExecStart= after \(HostLayout.dropInName), so dockerd ignores Berth's listeners and TLS; remove it or rename it to sort before \(HostLayout.dropInName)"
@@ -50,8 +51,7 @@ public enum Planner {
         var changedRestartFiles: [String] = []
         var unitFileChanged = false
         for file in input.desired {
-            let observed = obs.files[file.path] ?? .missing
-            switch observed {
+            switch obs.files[file.path] ?? .missing {
             case .missing:
                 let diff = file.isSecret ? nil : UnifiedDiff.make(old: "", new: file.text, oldName: "/dev/null", newName: file.path)
                 plan.drift.append(DriftItem(.fileMissing, file.path, "missing", diff: diff))
@@ -64,14 +64,16 @@ public enum Planner {
             case .notRegular:
                 plan.drift.append(DriftItem(.notRegularFile, file.path, "is not a regular file"))
                 plan.blockers.append("\(file.path) is not a regular file; remove it and run again")
-            case .regular(let contents, let mode, let uid, let gid, _):
+            case .regular(let contents, let mode, let uid, let gid):
                 let current = String(decoding: contents, as: UTF8.self)
                 let same = file.isUnitFile
                     ? DropIn.comparableContents(current) == DropIn.comparableContents(file.text)
                     : contents == file.contents
                 if !same {
-                    let diff = file.isSecret ? nil : UnifiedDiff.make(old: current, new: file.text, oldName: "\(file.path) (on host)", newName: "\(file.path) (desired)")
-                    let reason = file.isSecret ? "a different key is staged to replace it (contents not shown)" : "content differs from the desired state"
+                    // Key material never reaches a diff, on either side (a key pasted into clients.pem).
+                    let secret = file.isSecret || KeyMaterialSniffer.containsKeyMaterial(contents)
+                    let diff = secret ? nil : UnifiedDiff.make(old: current, new: file.text, oldName: "\(file.path) (on host)", newName: "\(file.path) (desired)")
+                    let reason = secret ? "content differs (not shown: one side holds private-key material)" : "content differs from the desired state"
                     plan.drift.append(DriftItem(.fileContent, file.path, reason, diff: diff))
                     plan.actions.append(.write(file, reason: "content differs"))
                     if file.restartsDocker { changedRestartFiles.append(file.path) }
@@ -90,19 +92,6 @@ public enum Planner {
                 }
             }
         }
-        for (path, wanted) in input.protectedFiles.sorted(by: { $0.key < $1.key }) {
-            guard case .regular(_, let mode, let uid, let gid, _) = obs.files[path] ?? .missing else { continue }
-            if mode != wanted {
-                let reason = "mode 0\(String(mode, radix: 8)) → 0\(String(wanted, radix: 8))"
-                plan.drift.append(DriftItem(.fileMode, path, reason))
-                plan.actions.append(.setMode(path: path, mode: wanted, reason: reason))
-            }
-            if let owner = input.expectedOwner, uid != owner.uid || gid != owner.gid {
-                let reason = "owner \(uid):\(gid) → \(owner.uid):\(owner.gid)"
-                plan.drift.append(DriftItem(.fileOwner, path, reason))
-                plan.actions.append(.setOwner(path: path, reason: reason))
-            }
-        }
 
         if unitFileChanged {
             plan.actions.append(.daemonReload(reason: "\(HostLayout.dropInName) changed"))
@@ -119,6 +108,12 @@ public enum Planner {
             // Nothing is applied when dockerd could not come back: the host stays as it is.
             plan.actions = []
             plan.restart = .notNeeded
+        } else if let quarantine = input.quarantine, quarantine.contentHash == ManagedFile.contentHash(of: input.desired),
+                  !plan.actions.isEmpty || plan.restart != .notNeeded {
+            plan.held = "the desired content of \(quarantine.revision.prefix(12)) failed verification and was rolled back (\(quarantine.reason)); "
+                + "it is not applied again until the desired state changes or `berth-agent reconcile --retry`"
+            plan.actions = []
+            plan.restart = .notNeeded
         }
         return plan
     }
@@ -131,20 +126,14 @@ public enum Planner {
         }
         // systemctl shows argv joined by spaces, so compare the joined forms.
         let loadedCommand = obs.unit.execStart.joined(separator: " ")
-        if obs.unit.loaded && obs.unit.isActive && !loadedCommand.isEmpty && loadedCommand != input.desiredArguments.joined(separator: " ") && changedRestartFiles.isEmpty && !obs.unit.needDaemonReload {
-            plan.drift.append(DriftItem(.daemonArguments, "docker.service", "systemd's ExecStart is not the drop-in's: \(obs.unit.execStart.joined(separator: " "))"))
+        if obs.unit.loaded && obs.unit.isActive && !loadedCommand.isEmpty && loadedCommand != input.desiredArguments.joined(separator: " ")
+            && changedRestartFiles.isEmpty && !obs.unit.needDaemonReload {
+            plan.drift.append(DriftItem(.daemonArguments, "docker.service", "systemd's ExecStart is not the drop-in's: \(loadedCommand)"))
             reasons.append("dockerd runs with other flags than the drop-in sets")
         }
-        if changedRestartFiles.isEmpty, let started = obs.dockerStartedAt {
-            let newer = input.desired.filter { file in
-                guard file.restartsDocker, case .regular(_, _, _, _, let modified) = obs.files[file.path] ?? .missing else { return false }
-                return modified > started
-            }
-            if !newer.isEmpty {
-                let paths = newer.map(\.path).joined(separator: ", ")
-                plan.drift.append(DriftItem(.staleDaemon, "dockerd", "\(paths) changed after dockerd started; it still runs the old configuration"))
-                reasons.append("\(paths) changed since dockerd started")
-            }
+        if changedRestartFiles.isEmpty && obs.unit.isActive && obs.daemonPredatesFiles {
+            plan.drift.append(DriftItem(.staleDaemon, "dockerd", "the managed files changed after dockerd started; it still runs the old configuration"))
+            reasons.append("the managed files changed since dockerd started")
         }
         if obs.unit.loaded && !obs.unit.isActive {
             plan.drift.append(DriftItem(.daemonDown, "docker.service", "dockerd is \(obs.unit.activeState)"))

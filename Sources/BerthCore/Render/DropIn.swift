@@ -1,23 +1,39 @@
 /// The systemd drop-in `50-berth.conf` that makes `docker.service` listen where the fleet says.
 ///
 /// It clears `ExecStart` and sets it again: the packaged binary and its own arguments, then one
-/// `-H` per listener, then the TLS flags, then labels. The output is a pure function of its
-/// inputs, so `berthctl render` and the agent produce the same bytes.
+/// `-H` per listener, then the TLS flags naming the content-addressed files in force, then
+/// labels. The output is a pure function of its inputs, so `berthctl render` and the agent
+/// produce the same bytes.
 public struct DropIn: Sendable, Equatable {
+    /// The TLS files the drop-in names; each is content-addressed (see ``HostLayout``).
+    public struct TLSFiles: Sendable, Equatable {
+        public var clientBundle: String
+        public var certificate: String
+        public var key: String
+
+        public init(clientBundle: String, certificate: String, key: String) {
+            self.clientBundle = clientBundle
+            self.certificate = certificate
+            self.key = key
+        }
+    }
+
     public var host: ResolvedHost
     public var revision: String
     public var unit: DockerUnit
-    /// Whether the host has a server certificate; until it has, TCP listeners stay out (awaiting-certificate).
-    public var hasServerCertificate: Bool
+    /// nil until the host has a server certificate: TCP listeners stay out (awaiting-certificate).
+    public var tls: TLSFiles?
 
-    public init(host: ResolvedHost, revision: String, unit: DockerUnit, hasServerCertificate: Bool) {
+    public init(host: ResolvedHost, revision: String, unit: DockerUnit, tls: TLSFiles?) {
         self.host = host
         self.revision = revision
         self.unit = unit
-        self.hasServerCertificate = hasServerCertificate
+        self.tls = tls
     }
 
     static let revisionPrefix = "# revision: "
+
+    public var hasServerCertificate: Bool { tls != nil }
 
     /// The listeners dockerd is given now: all of them, less TCP while a certificate is awaited.
     public var effectiveListeners: [Listener] {
@@ -28,13 +44,8 @@ public struct DropIn: Sendable, Equatable {
     public var arguments: [String] {
         var args = [unit.binary] + unit.keptArguments
         for listener in effectiveListeners { args += ["-H", listener.description] }
-        if effectiveListeners.contains(where: \.isTCP) && !host.insecure {
-            args += [
-                "--tlsverify",
-                "--tlscacert=\(HostLayout.clients)",
-                "--tlscert=\(HostLayout.serverCert)",
-                "--tlskey=\(HostLayout.serverKey)",
-            ]
+        if let tls, effectiveListeners.contains(where: \.isTCP), !host.insecure {
+            args += ["--tlsverify", "--tlscacert=\(tls.clientBundle)", "--tlscert=\(tls.certificate)", "--tlskey=\(tls.key)"]
         }
         for label in host.labels { args += ["--label", label] }
         return args
@@ -76,7 +87,12 @@ public struct DropIn: Sendable, Equatable {
     /// Quotes a word for a unit file when it holds spaces or quotes; `$VAR` stays bare so systemd expands it.
     static func quote(_ word: String) -> String {
         guard word.contains(where: { $0 == " " || $0 == "\t" || $0 == "\"" || $0 == "'" || $0 == "\\" }) else { return word }
-        return "\"" + word.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        var out = "\""
+        for character in word {
+            if character == "\\" || character == "\"" { out.append("\\") }
+            out.append(character)
+        }
+        return out + "\""
     }
 
     /// The file with its revision line removed. Two drop-ins that differ only there configure

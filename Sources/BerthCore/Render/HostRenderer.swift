@@ -14,12 +14,14 @@ public struct RenderInput: Sendable, Equatable {
     public var clients: [NamedPEM]
     /// The agent's probe identity, pinned alongside the clients so the agent can check its own listeners.
     public var probeCertificatePEM: String?
-    /// `certs/HOST.pem` when it exists and belongs to this host's key.
+    /// `certs/HOST.pem` when it exists and belongs to the key that will serve.
     public var serverCertificatePEM: String?
+    /// That key. Only the agent has it; `berthctl render` shows where it goes, not what it is.
+    public var serverKeyPEM: String?
 
     public init(
         host: ResolvedHost, revision: String, unit: DockerUnit, caPEM: String, clients: [NamedPEM],
-        probeCertificatePEM: String?, serverCertificatePEM: String?
+        probeCertificatePEM: String?, serverCertificatePEM: String?, serverKeyPEM: String? = nil
     ) {
         self.host = host
         self.revision = revision
@@ -28,10 +30,11 @@ public struct RenderInput: Sendable, Equatable {
         self.clients = clients
         self.probeCertificatePEM = probeCertificatePEM
         self.serverCertificatePEM = serverCertificatePEM
+        self.serverKeyPEM = serverKeyPEM
     }
 }
 
-/// A PEM document with the name it is known by (a client name, `berth-agent-probe`).
+/// A PEM document with the name it is known by: a client's name, or `berth-agent-probe`.
 public struct NamedPEM: Sendable, Equatable {
     public var name: String
     public var pem: String
@@ -41,29 +44,42 @@ public struct NamedPEM: Sendable, Equatable {
     }
 }
 
+/// A host's managed files and the drop-in among them, as a value.
+public struct RenderedHost: Sendable, Equatable {
+    public var files: [ManagedFile]
+    public var dropIn: DropIn
+}
+
 /// Computes the exact files a host should have. The one function for the job: the agent's
 /// planner and `berthctl render` both call it.
 public enum HostRenderer {
-    public static func render(_ input: RenderInput) -> [ManagedFile] {
+    /// The managed files, in the order they are written: TLS files first, the drop-in that names
+    /// them last (its rename is what switches dockerd to the new set).
+    public static func render(_ input: RenderInput) -> RenderedHost {
         let host = input.host
-        let hasCert = input.serverCertificatePEM != nil
-        var files = [
-            ManagedFile(
-                path: HostLayout.dropIn,
-                text: DropIn(host: host, revision: input.revision, unit: input.unit, hasServerCertificate: hasCert).render(),
-                mode: 0o644, role: .dropIn),
-        ]
-        guard host.needsServerCertificate else { return files }
-        files.append(ManagedFile(path: HostLayout.ca, text: normalizedPEM(input.caPEM), mode: 0o644, role: .fleetCA))
-        files.append(ManagedFile(path: HostLayout.clients, text: clientBundle(input), mode: 0o644, role: .clientBundle))
-        if let cert = input.serverCertificatePEM {
-            files.append(ManagedFile(path: HostLayout.serverCert, text: normalizedPEM(cert), mode: 0o644, role: .serverCertificate))
+        var files: [ManagedFile] = []
+        var tls: DropIn.TLSFiles?
+        if host.needsServerCertificate {
+            files.append(ManagedFile(path: HostLayout.ca, text: normalizedPEM(input.caPEM), mode: 0o644, role: .fleetCA))
+            let bundle = clientBundle(input)
+            let bundlePath = HostLayout.clientBundle(id: ContentID.of(bundle.utf8))
+            files.append(ManagedFile(path: bundlePath, text: bundle, mode: 0o644, role: .clientBundle))
+            if let cert = input.serverCertificatePEM.map(normalizedPEM) {
+                let id = ContentID.of(cert.utf8)
+                tls = DropIn.TLSFiles(clientBundle: bundlePath, certificate: HostLayout.serverCertificate(id: id), key: HostLayout.serverKey(id: id))
+                files.append(ManagedFile(path: HostLayout.serverCertificate(id: id), text: cert, mode: 0o644, role: .serverCertificate))
+                if let key = input.serverKeyPEM {
+                    files.append(ManagedFile(path: HostLayout.serverKey(id: id), text: key, mode: 0o600, role: .serverKey))
+                }
+            }
         }
-        return files
+        let dropIn = DropIn(host: host, revision: input.revision, unit: input.unit, tls: tls)
+        files.append(ManagedFile(path: HostLayout.dropIn, text: dropIn.render(), mode: 0o644, role: .dropIn))
+        return RenderedHost(files: files, dropIn: dropIn)
     }
 
-    /// `clients.pem`: the pinned leaf certificates dockerd accepts, each after a comment naming it
-    /// (Go's PEM decoder skips text between blocks, so the comments cost nothing).
+    /// The client bundle: the pinned leaf certificates dockerd accepts, each after a comment naming
+    /// it (Go's PEM decoder skips text between blocks, so the comments cost nothing).
     static func clientBundle(_ input: RenderInput) -> String {
         var entries = input.clients
         if let probe = input.probeCertificatePEM {
@@ -77,7 +93,7 @@ public enum HostRenderer {
     }
 
     /// One trailing newline, no stray whitespace: the same certificate always gives the same bytes.
-    static func normalizedPEM(_ pem: String) -> String {
+    public static func normalizedPEM(_ pem: String) -> String {
         let lines = pem.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -5,7 +5,7 @@ public struct ManagedFile: Sendable, Equatable {
         case serverCertificate = "server-certificate"
         case clientBundle = "client-bundle"
         case fleetCA = "fleet-ca"
-        /// The host's own key. Only the agent adds it (from the key it generated or staged);
+        /// dockerd's copy of the host's key, beside its certificate. Only the agent adds it;
         /// its contents never appear in a diff, a plan or a report.
         case serverKey = "server-key"
     }
@@ -35,6 +35,23 @@ public struct ManagedFile: Sendable, Equatable {
     /// systemd must `daemon-reload` after this file changes.
     public var isUnitFile: Bool { role == .dropIn }
 
-    /// Whether the contents may be shown (diffs, plans, reports).
+    /// Whether the contents may never be shown (diffs, plans, reports).
     public var isSecret: Bool { role == .serverKey }
+
+    /// The bytes that matter for comparison: a drop-in without its revision line, so a commit that
+    /// changes nothing for this host changes nothing on it.
+    public var comparableContents: [UInt8] {
+        isUnitFile ? Array(DropIn.comparableContents(text).utf8) : contents
+    }
+
+    /// SHA-256 over a whole set (paths, modes, comparable contents): the identity of "this
+    /// desired content", which quarantine and last-known-good are keyed by.
+    public static func contentHash(of files: [ManagedFile]) -> String {
+        var bytes: [UInt8] = []
+        for file in files.sorted(by: { $0.path < $1.path }) {
+            bytes += Array("\(file.path)\n\(String(file.mode, radix: 8))\n\(file.comparableContents.count)\n".utf8)
+            bytes += file.comparableContents
+        }
+        return ContentID.sha256Hex(bytes)
+    }
 }

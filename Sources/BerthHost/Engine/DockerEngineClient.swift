@@ -70,7 +70,7 @@ public final class DockerEngineClient: EngineClient, @unchecked Sendable {
             if let expected = expectedFingerprint {
                 let presented = try await TLSPeerCertificate.fetch(host: target, port: port, configuration: tls, timeout: timeout)
                 guard Fingerprint.sha256(presented) == expected else {
-                    return .failed(reason: "tcp://\(urlHost):\(port) presents a different certificate than \(HostLayout.serverCert)")
+                    return .failed(reason: "tcp://\(urlHost):\(port) presents a different certificate than the one the drop-in names")
                 }
             }
             var configuration = HTTPClient.Configuration(tlsConfiguration: tls)

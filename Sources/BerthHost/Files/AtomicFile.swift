@@ -94,7 +94,7 @@ public enum AtomicFile {
         if mkdir(path, mode_t(mode)) != 0 && errno != EEXIST { throw posixError("create directory \(path)") }
     }
 
-    static func syncDirectory(_ path: String) throws {
+    public static func syncDirectory(_ path: String) throws {
         let fd = open(path, O_RDONLY | O_DIRECTORY)
         guard fd >= 0 else { throw posixError("open directory \(path)") }
         defer { close(fd) }

@@ -1,41 +1,40 @@
 import BerthCore
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The exclusive lock that makes passes one at a time (`/run/berth/agent.lock`).
 /// Held by an open file descriptor with `flock`, so it is released if the agent dies.
-public final class AgentLock: @unchecked Sendable {
-    private var fd: Int32 = -1
+public final class AgentLock: Sendable {
+    private let fd: Int32
     public let path: String
 
-    public init(path: String) { self.path = path }
+    private init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+    }
 
-    /// Takes the lock, waiting up to `timeout` seconds for a pass in progress to finish.
-    public func acquire(timeout: TimeInterval) throws {
+    /// Takes the lock, waiting up to `timeout` on `clock` for a pass in progress to finish.
+    public static func acquire(_ path: String, timeout: Duration, clock: any Clock<Duration>) async throws -> AgentLock {
         try AtomicFile.makeDirectories((path as NSString).deletingLastPathComponent, mode: 0o700)
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw AtomicFile.posixError("open the lock \(path)") }
-        let deadline = Date().addingTimeInterval(timeout)
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            guard errno == EWOULDBLOCK || errno == EINTR else { throw AtomicFile.posixError("lock \(path)") }
-            if Date() >= deadline {
-                close(fd)
-                fd = -1
-                throw BerthError(.locked, "another berth-agent pass holds \(path); waited \(Int(timeout)) s")
-            }
-            usleep(100_000)
+        let outcome: PollOutcome<Void> = await poll(timeout: timeout, every: .milliseconds(100), clock: clock) {
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 { return .done(()) }
+            if errno == EWOULDBLOCK || errno == EINTR { return .retry("another pass holds it") }
+            return .stop(String(cString: strerror(errno)))
         }
-    }
-
-    public func release() {
-        if fd >= 0 {
-            flock(fd, LOCK_UN)
+        switch outcome {
+        case .done: return AgentLock(fd: fd, path: path)
+        case .timedOut:
             close(fd)
-            fd = -1
+            throw BerthError(.locked, "another berth-agent pass holds \(path); waited \(Int(timeout.seconds)) s")
+        case .stopped(let reason):
+            close(fd)
+            throw BerthError(.io, "cannot lock \(path): \(reason)")
         }
     }
 
-    deinit { release() }
+    deinit {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
 }

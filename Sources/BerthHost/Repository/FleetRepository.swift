@@ -6,7 +6,7 @@ import Foundation
 /// Loading reads the files and runs every check; editing commands go through ``FleetRepository/update(_:)``
 /// so that no command ever leaves a `fleet.yaml` behind that does not validate.
 public struct FleetRepository: Sendable {
-    public static let specFile = "fleet.yaml"
+    public static let specFile = FleetLayout.specFile
 
     public var root: String
 
@@ -18,42 +18,68 @@ public struct FleetRepository: Sendable {
 
     public func path(_ relative: String) -> String { "\(root)/\(relative)" }
 
-    /// Every regular file in the repository, relative to its root, skipping `.git`.
-    public func listFiles() -> Set<String> {
-        var out = Set<String>()
+    /// What the repository holds, relative to its root, skipping `.git`: its regular files,
+    /// and the symbolic links among them (which Berth refuses: a link in the fleet repository
+    /// could point the root agent at any file of the host, `/dev/zero` included).
+    public struct Listing: Sendable {
+        public var files: Set<String> = []
+        public var symlinks: [String] = []
+    }
+
+    public func listing() -> Listing {
+        var out = Listing()
         guard let enumerator = FileManager.default.enumerator(atPath: root) else { return out }
         while let item = enumerator.nextObject() as? String {
             if item == ".git" || item.hasPrefix(".git/") {
                 enumerator.skipDescendants()
                 continue
             }
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path(item), isDirectory: &isDirectory), !isDirectory.boolValue {
-                out.insert(item)
+            var info = stat()
+            guard lstat(path(item), &info) == 0 else { continue }
+            switch info.st_mode & S_IFMT {
+            case S_IFREG: out.files.insert(item)
+            case S_IFLNK: out.symlinks.append(item)
+            default: break
             }
         }
+        out.symlinks.sort()
         return out
     }
 
-    public func read(_ relative: String) throws -> String {
-        let full = path(relative)
-        guard let data = FileManager.default.contents(atPath: full) else {
-            throw BerthError(.notFound, "\(full) does not exist")
+    /// Every regular file in the repository, relative to its root, skipping `.git`.
+    public func listFiles() -> Set<String> { listing().files }
+
+    /// A text file of the repository, read defensively (``BoundedFile``): a regular file of at
+    /// most `limit` bytes, UTF-8. Throws `.notFound` when it is missing.
+    public func read(_ relative: String, limit: Int = BoundedFile.documentLimit) throws -> String {
+        guard let text = try readIfPresent(relative, limit: limit) else {
+            throw BerthError(.notFound, "\(path(relative)) does not exist")
         }
-        return String(decoding: data, as: UTF8.self)
+        return text
     }
 
-    public func readIfPresent(_ relative: String) -> String? {
-        FileManager.default.contents(atPath: path(relative)).map { String(decoding: $0, as: UTF8.self) }
+    /// A PEM file of the repository (at most 64 KiB).
+    public func readPEM(_ relative: String) throws -> String {
+        try read(relative, limit: BoundedFile.pemLimit)
+    }
+
+    /// The file's text, or nil when it does not exist; throws when it is not a file Berth accepts.
+    public func readIfPresent(_ relative: String, limit: Int = BoundedFile.documentLimit) throws -> String? {
+        try BoundedFile.readText(path(relative), limit: limit, display: relative)
     }
 
     /// Parses `fleet.yaml` and runs the structural and cross-file checks.
     public func load() throws -> LoadedFleet {
-        guard let text = readIfPresent(Self.specFile) else {
+        guard let text = try readIfPresent(Self.specFile) else {
             throw BerthError(.notFound, "\(specPath) does not exist; run `berthctl init \(root) --fleet NAME` or pass --repo DIR")
         }
-        let document = FleetParser.parse(text, file: Self.specFile)
-        let diagnostics = FleetValidator.validate(document, repositoryFiles: listFiles())
+        let listing = listing()
+        var document = FleetParser.parse(text, file: Self.specFile)
+        document.diagnostics += listing.symlinks.map {
+            Diagnostic(.error, at: SourceLocation(file: $0, line: 1, column: 1), field: "",
+                       "is a symbolic link; the fleet repository holds regular files only. Replace the link with the file itself")
+        }
+        let diagnostics = FleetValidator.validate(document, repositoryFiles: listing.files)
         return LoadedFleet(repository: self, text: text, document: document, diagnostics: diagnostics)
     }
 

@@ -29,29 +29,14 @@ public struct FleetCA: Sendable {
         now: Date,
         validityDays: Int = 3650
     ) throws -> (certificatePEM: String, privateKeyPEM: String) {
-        guard validityDays > 0 else {
-            throw BerthError(.usage, "CA validity must be at least one day, got \(validityDays)")
-        }
         let (key, keyPEM) = try PrivateKeyPEM.generateKey(keyType)
-        let name = try DistinguishedName {
-            CommonName("Berth fleet \(fleet) CA")
-        }
-        let extensions = try Certificate.Extensions {
+        let certificate = try SelfSignedCertificate.make(
+            key: key, subject: try DistinguishedName { CommonName("Berth fleet \(fleet) CA") }, now: now, days: validityDays, what: "CA"
+        ) {
             Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
             Critical(KeyUsage(keyCertSign: true, cRLSign: true))
             SubjectKeyIdentifier(hash: key.publicKey)
         }
-        let certificate = try Certificate(
-            version: .v3,
-            serialNumber: Certificate.SerialNumber(),
-            publicKey: key.publicKey,
-            notValidBefore: now.addingTimeInterval(-backdating),
-            notValidAfter: now.addingTimeInterval(TimeInterval(validityDays) * 86_400),
-            issuer: name,
-            subject: name,
-            extensions: extensions,
-            issuerPrivateKey: key
-        )
         return (try certificate.pemString, keyPEM)
     }
 
@@ -86,7 +71,7 @@ public struct FleetCA: Sendable {
     /// no names, `.certificate` when the CA itself has expired at `now`.
     public func issueServerCertificate(csrPEM: String, days: Int, now: Date) throws -> String {
         guard days > 0 else {
-            throw BerthError(.usage, "serverCertDays must be at least 1, got \(days)")
+            throw BerthError(.invalidInput, "serverCertDays must be at least 1, got \(days)")
         }
         let csr = try PEMParsing.csr(csrPEM)
         let sans: SubjectAlternativeNames

@@ -15,22 +15,11 @@ import Foundation
 /// expired pinned certificate is harmless (`dockerd` refuses it at the handshake), and
 /// `berthctl validate` reports it as an error through ``FleetCertificateChecks``.
 public enum ClientBundle {
-    /// One named client as found under `clients/NAME.pem`.
-    public struct Entry: Sendable, Hashable {
-        public var name: String
-        public var pem: String
-
-        public init(name: String, pem: String) {
-            self.name = name
-            self.pem = pem
-        }
-    }
-
     /// One problem per rejected client, naming the client and its file.
-    public static func problems(_ entries: [Entry]) -> [String] {
+    public static func problems(_ entries: [NamedPEM]) -> [String] {
         entries.compactMap { entry in
             if case .failure(let rejection) = ClientCertificate.inspect(pem: entry.pem) {
-                return "clients/\(entry.name).pem: \(rejection)"
+                return "\(FleetLayout.clientCertificate(entry.name)): \(rejection)"
             }
             return nil
         }
@@ -39,13 +28,13 @@ public enum ClientBundle {
     /// The bundle's text: each certificate re-encoded as one canonical PEM block, in the
     /// given order, newline-terminated. Throws `BerthError(.certificate)` listing every
     /// rejected entry.
-    public static func assemble(_ entries: [Entry]) throws -> String {
+    public static func assemble(_ entries: [NamedPEM]) throws -> String {
         let problems = problems(entries)
         guard problems.isEmpty else {
             throw BerthError(.certificate, problems.joined(separator: "\n"))
         }
         return try entries.map { entry in
-            try PEMParsing.certificate(entry.pem, what: "clients/\(entry.name).pem").pemString + "\n"
+            try PEMParsing.certificate(entry.pem, what: "\(FleetLayout.clientCertificate(entry.name))").pemString + "\n"
         }.joined()
     }
 }

@@ -23,30 +23,15 @@ public enum ClientCertificate {
         keyType: KeyType = .ecdsa,
         now: Date
     ) throws -> (certificatePEM: String, privateKeyPEM: String) {
-        guard days > 0 else {
-            throw BerthError(.usage, "client certificate validity must be at least one day, got \(days)")
-        }
         let (key, keyPEM) = try PrivateKeyPEM.generateKey(keyType)
-        let subject = try DistinguishedName {
-            CommonName(name)
-        }
-        let extensions = try Certificate.Extensions {
+        let certificate = try SelfSignedCertificate.make(
+            key: key, subject: try DistinguishedName { CommonName(name) }, now: now, days: days, what: "client certificate"
+        ) {
             Critical(BasicConstraints.notCertificateAuthority)
             Critical(KeyUsage(digitalSignature: true))
             try ExtendedKeyUsage([.clientAuth])
             SubjectKeyIdentifier(hash: key.publicKey)
         }
-        let certificate = try Certificate(
-            version: .v3,
-            serialNumber: Certificate.SerialNumber(),
-            publicKey: key.publicKey,
-            notValidBefore: now.addingTimeInterval(-FleetCA.backdating),
-            notValidAfter: now.addingTimeInterval(TimeInterval(days) * 86_400),
-            issuer: subject,
-            subject: subject,
-            extensions: extensions,
-            issuerPrivateKey: key
-        )
         return (try certificate.pemString, keyPEM)
     }
 

@@ -20,16 +20,7 @@ public enum Fingerprint {
 
     /// The fingerprint of a CSR: SHA-256 over its DER encoding.
     public static func sha256(ofCSRPEM pem: String) throws -> String {
-        let document: PEMDocument
-        do {
-            document = try PEMDocument(pemString: pem)
-        } catch {
-            throw BerthError(.invalidCSR, "the CSR is not valid PEM", underlying: error)
-        }
-        guard document.discriminator == CertificateSigningRequest.defaultPEMDiscriminator else {
-            throw BerthError(.invalidCSR, "expected a CERTIFICATE REQUEST PEM block, found \(document.discriminator)")
-        }
-        return sha256(document.derBytes)
+        sha256(try PEMParsing.csrDER(pem))
     }
 
     /// The fingerprint of a certificate: SHA-256 over its DER encoding.

@@ -53,6 +53,21 @@ enum PEMParsing {
         return csr
     }
 
+    /// The DER bytes of a CSR's one `CERTIFICATE REQUEST` block (what fingerprints and join-token
+    /// MACs are computed over).
+    static func csrDER(_ pem: String) throws -> [UInt8] {
+        let document: PEMDocument
+        do {
+            document = try PEMDocument(pemString: pem)
+        } catch {
+            throw BerthError(.invalidCSR, "the CSR is not valid PEM", underlying: error)
+        }
+        guard document.discriminator == CertificateSigningRequest.defaultPEMDiscriminator else {
+            throw BerthError(.invalidCSR, "expected a CERTIFICATE REQUEST PEM block, found \(document.discriminator)")
+        }
+        return document.derBytes
+    }
+
     /// The subjectAltName entries a CSR asks for (empty when it has no extension request).
     static func subjectAltNames(of csr: CertificateSigningRequest) throws -> [SubjectAltName] {
         do {

@@ -1,4 +1,6 @@
 import ArgumentParser
+import BerthCommandSupport
+import BerthControl
 import BerthCore
 import BerthHost
 import BerthPKI
@@ -30,13 +32,13 @@ struct ClientAdd: AsyncParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
 
-    func validate() throws { try ClientAuthorization.validateName(name) }
+    func validate() throws { try ClientName.validate(name) }
 
     func run() async throws {
         let repo = repository.repository
         let loaded = try repo.loadValid()
         Output.warnings(loaded.diagnostics)
-        try ClientAuthorization.precheck(name, hosts: hosts, loaded: loaded)
+        try ClientEdits(repository: repo).precheck(name, hosts: hosts, loaded: loaded)
         let path = RepositoryOptions.absolute(cert)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw BerthError(.notFound, "--cert \(path) does not exist; pass the client's certificate file")
@@ -49,10 +51,10 @@ struct ClientAdd: AsyncParsableCommand {
         case .acceptable(let s):
             summary = s
         }
-        let updated = try ClientAuthorization.authorize(name, certificatePEM: pem, hosts: hosts, repository: repo)
+        let updated = try ClientEdits(repository: repo).authorize(name, certificatePEM: pem, hosts: hosts)
         Output.print("""
-            added client \(name): \(repo.path("clients/\(name).pem")) (\(summary.displayName), sha256 \(summary.fingerprint), expires \(summary.notAfter.berthTimestamp))
-              \(ClientAuthorization.describe(name, hosts: hosts, loaded: updated))
+            added client \(name): \(repo.path(FleetLayout.clientCertificate(name))) (\(summary.displayName), sha256 \(summary.fingerprint), expires \(summary.notAfter.berthTimestamp))
+              \(ClientEdits.describe(name, hosts: hosts, loaded: updated))
             next: commit and push; each host's agent rebuilds clients.pem
             """)
     }

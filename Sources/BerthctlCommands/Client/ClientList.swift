@@ -1,4 +1,6 @@
 import ArgumentParser
+import BerthCommandSupport
+import BerthControl
 import BerthCore
 import BerthHost
 import BerthPKI

@@ -1,4 +1,6 @@
 import ArgumentParser
+import BerthCommandSupport
+import BerthControl
 import BerthCore
 import BerthHost
 import BerthPKI
@@ -41,7 +43,7 @@ struct ClientNew: AsyncParsableCommand {
     @OptionGroup var repository: RepositoryOptions
 
     func validate() throws {
-        try ClientAuthorization.validateName(name)
+        try ClientName.validate(name)
         if days < 1 { throw ValidationError("--days must be at least 1") }
     }
 
@@ -49,7 +51,7 @@ struct ClientNew: AsyncParsableCommand {
         let repo = repository.repository
         let loaded = try repo.loadValid()
         Output.warnings(loaded.diagnostics)
-        try ClientAuthorization.precheck(name, hosts: hosts, loaded: loaded)
+        try ClientEdits(repository: repo).precheck(name, hosts: hosts, loaded: loaded)
         let dir = out.map(RepositoryOptions.absolute) ?? ClientDirectory.resolve(fleet: loaded.spec.fleet, client: name)
         try CAKeyLocation.refuseInside(repository: repo.root, keyPath: dir + "/key.pem")
         if FileManager.default.fileExists(atPath: dir + "/key.pem") {
@@ -57,15 +59,15 @@ struct ClientNew: AsyncParsableCommand {
         }
         let caPEM = try repo.read(loaded.spec.ca)
         let identity = try ClientCertificate.create(name: name, days: days, keyType: keyType, now: Date())
-        let updated = try ClientAuthorization.authorize(name, certificatePEM: identity.certificatePEM, hosts: hosts, repository: repo)
+        let updated = try ClientEdits(repository: repo).authorize(name, certificatePEM: identity.certificatePEM, hosts: hosts)
         try AtomicFile.write(identity.privateKeyPEM, to: dir + "/key.pem", mode: 0o600, directoryMode: 0o700)
         try AtomicFile.write(identity.certificatePEM, to: dir + "/cert.pem", mode: 0o644, directoryMode: 0o700)
         try AtomicFile.write(caPEM, to: dir + "/ca.pem", mode: 0o644, directoryMode: 0o700)
         let fingerprint = (try? Fingerprint.sha256(ofCertificatePEM: identity.certificatePEM)) ?? "?"
         Output.print("""
             created client \(name): \(dir)/{ca.pem,cert.pem,key.pem} (key 0600, outside the repository)
-              certificate: \(repo.path("clients/\(name).pem")) sha256 \(fingerprint)
-              \(ClientAuthorization.describe(name, hosts: hosts, loaded: updated))
+              certificate: \(repo.path(FleetLayout.clientCertificate(name))) sha256 \(fingerprint)
+              \(ClientEdits.describe(name, hosts: hosts, loaded: updated))
             next: commit and push; then `eval $(berthctl env HOST --client \(name))`
             """)
     }
@@ -74,7 +76,7 @@ struct ClientNew: AsyncParsableCommand {
 /// Where a client's Docker certificate directory lives on the operator's machine.
 enum ClientDirectory {
     static func resolve(fleet: String, client: String) -> String {
-        "\(CAKeyLocation.configDirectory(fleet: fleet))/clients/\(client)"
+        OperatorConfig.clientDirectory(fleet: fleet, client: client)
     }
 
     /// The directory, checked to hold what Docker needs.

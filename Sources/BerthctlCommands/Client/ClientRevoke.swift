@@ -1,4 +1,6 @@
 import ArgumentParser
+import BerthCommandSupport
+import BerthControl
 import BerthCore
 import BerthHost
 import Foundation
@@ -23,36 +25,12 @@ struct ClientRevoke: AsyncParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
 
-    func validate() throws { try ClientAuthorization.validateName(name) }
+    func validate() throws { try ClientName.validate(name) }
 
     func run() async throws {
-        let repo = repository.repository
-        let loaded = try repo.load()
-        guard let spec = loaded.document.spec else { _ = try repo.loadValid(); return }
-        let certPath = repo.path("clients/\(name).pem")
-        let inDefaults = spec.defaults.clients?.contains(name) ?? false
-        let hosts = spec.hosts.filter { $0.settings.clients?.contains(name) ?? false }.map(\.name)
-        let hasFile = FileManager.default.fileExists(atPath: certPath)
-        if !inDefaults && hosts.isEmpty && !hasFile {
-            throw BerthError(.notFound, "client \"\(name)\" is neither in clients/ nor in \(repo.specPath); `berthctl client ls` lists the clients")
-        }
-        if inDefaults || !hosts.isEmpty {
-            _ = try repo.update { text in
-                var editor = FleetEditor(text)
-                if inDefaults {
-                    try editor.setList("defaults.clients", to: (spec.defaults.clients ?? []).filter { $0 != name })
-                }
-                for host in spec.hosts where hosts.contains(host.name) {
-                    try editor.setList("hosts.\(host.name).clients", to: (host.settings.clients ?? []).filter { $0 != name })
-                }
-                return editor.text
-            }
-        }
-        if hasFile { try AtomicFile.remove(certPath) }
-        var places = inDefaults ? ["defaults.clients"] : []
-        places += hosts.map { "hosts.\($0).clients" }
-        Output.print("revoked client \(name)" + (hasFile ? ": removed \(certPath)" : "")
-            + (places.isEmpty ? "" : "; removed from \(places.joined(separator: ", "))"))
-        Output.print("next: commit and push; hosts drop \(name) from clients.pem on their next pass")
+        let revocation = try ClientEdits(repository: repository.repository).revoke(name)
+        Output.print("revoked client \(name)" + (revocation.removedFile.map { ": removed \($0)" } ?? "")
+            + (revocation.lists.isEmpty ? "" : "; removed from \(revocation.lists.joined(separator: ", "))"))
+        Output.print("next: commit and push; hosts drop \(name) from their client bundle on their next pass")
     }
 }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import BerthCommandSupport
+import BerthControl
 import BerthCore
 import BerthHost
 import Foundation
@@ -46,7 +48,7 @@ struct Context: AsyncParsableCommand {
             if targets.isEmpty { Output.print("no host has a tcp:// listener and an explicit address"); return }
         }
         let docker = Self.dockerOnPath()
-        let runner = ProcessRunner()
+        let runner = SubprocessRunner()
         var failures: [any Error] = []
         for name in targets {
             do {

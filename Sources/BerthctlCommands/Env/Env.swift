@@ -1,4 +1,6 @@
 import ArgumentParser
+import BerthCommandSupport
+import BerthControl
 import BerthCore
 import BerthHost
 import Foundation
@@ -108,13 +110,13 @@ struct Env: AsyncParsableCommand {
 enum DockerEndpoint {
     static func url(for host: ResolvedHost) throws -> String {
         guard case .tcp(_, let port)? = host.tcpListeners.first else {
-            throw BerthError(.invalidState, "host \(host.name) has no tcp:// listener, so docker cannot reach it over the network; add one to hosts.\(host.name).listeners (e.g. tcp://0.0.0.0:2376) in fleet.yaml")
+            throw BerthError(.invalidInput, "host \(host.name) has no tcp:// listener, so docker cannot reach it over the network; add one to hosts.\(host.name).listeners (e.g. tcp://0.0.0.0:2376) in fleet.yaml")
         }
         guard let address = host.advertisedAddress else {
             if case .auto = host.addresses {
-                throw BerthError(.invalidState, "host \(host.name) has addresses: auto, so there is no address to advertise; declare one with hosts.\(host.name).addresses in fleet.yaml")
+                throw BerthError(.invalidInput, "host \(host.name) has addresses: auto, so there is no address to advertise; declare one with hosts.\(host.name).addresses in fleet.yaml")
             }
-            throw BerthError(.invalidState, "host \(host.name) declares no address; add hosts.\(host.name).addresses in fleet.yaml")
+            throw BerthError(.invalidInput, "host \(host.name) declares no address; add hosts.\(host.name).addresses in fleet.yaml")
         }
         let text = address.description
         return text.contains(":") ? "tcp://[\(text)]:\(port)" : "tcp://\(text):\(port)"

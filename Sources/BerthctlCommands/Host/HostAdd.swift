@@ -1,4 +1,6 @@
 import ArgumentParser
+import BerthCommandSupport
+import BerthControl
 import BerthCore
 import BerthHost
 
@@ -11,6 +13,10 @@ struct HostAdd: AsyncParsableCommand {
             The first address is the one clients are told to use (berthctl env). All addresses become
             the SANs of the host's server certificate. `--address auto` lets the agent use the host's
             own IPs and hostname (signing then needs --yes or tls.autoSign).
+
+            It also prints a one-time join token (kept only under ~/.config/berth/FLEET/tokens, 0600):
+            put it in /etc/berth/join-token on the host, and `berthctl sign` accepts the host's
+            first CSR without anyone comparing fingerprints.
 
             Example:
               berthctl host add web-1 --address 10.0.0.5 --address web-1.example.com
@@ -58,8 +64,9 @@ struct HostAdd: AsyncParsableCommand {
         Output.warnings(loaded.diagnostics)
         let host = try loaded.resolve(host: name)
         Output.print("added host \(name) to \(repo.specPath)")
-        if host.needsServerCertificate {
-            Output.print("next: commit and push; the agent on \(name) makes its key and a CSR, then run `berthctl sign \(name)`")
-        }
+        let tokens = JoinTokenStore(fleet: loaded.spec.fleet)
+        let token = try tokens.issue(name)
+        Output.print(HostToken.instructions(host: name, token: token, kept: tokens.path(name)))
+        Output.print("next: commit and push; the agent on \(name) makes its key and a CSR, then run `berthctl sign \(name)`" + (host.needsServerCertificate ? "" : " (its certificate signs its reports)"))
     }
 }

@@ -1,10 +1,13 @@
 import ArgumentParser
+import BerthCommandSupport
+import BerthControl
+import BerthCore
 
 /// `berthctl host`: the hosts of the fleet.
 struct HostCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "host",
-        abstract: "Add, remove and list the fleet's hosts.",
-        subcommands: [HostAdd.self, HostRemove.self, HostList.self]
+        abstract: "Add, remove and list the fleet's hosts; issue join tokens.",
+        subcommands: [HostAdd.self, HostToken.self, HostRemove.self, HostList.self]
     )
 }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import BerthCommandSupport
+import BerthControl
 import BerthCore
 import BerthHost
 import BerthPKI
@@ -10,9 +12,11 @@ struct Init: AsyncParsableCommand {
         abstract: "Create a fleet repository: fleet.yaml, the fleet CA, clients/, certs/.",
         discussion: """
             The CA's private key is written outside the repository (mode 0600) and never enters it.
+            With --signing-key, git is set up to SSH-sign every commit with that key, and the
+            repository's `signers` file lists it; hosts then apply only commits it signed.
 
             Example:
-              berthctl init fleet --fleet prod
+              berthctl init fleet --fleet prod --signing-key ~/.ssh/id_ed25519.pub
               berthctl init fleet --fleet lab --ca-key /secure/lab-ca-key.pem --key-type rsa
             """
     )
@@ -28,6 +32,12 @@ struct Init: AsyncParsableCommand {
 
     @Option(help: "CA key algorithm: ecdsa (P-256) or rsa (3072 bits).")
     var keyType: KeyType = .ecdsa
+
+    @Option(help: ArgumentHelp("Sign every commit with this SSH key (its .pub file); hosts apply only signed commits.", valueName: "key.pub"))
+    var signingKey: String?
+
+    @Option(help: ArgumentHelp("The signer's name in the allowed-signers list (default: git's user.email).", valueName: "name"))
+    var principal: String?
 
     func validate() throws {
         guard ResourceName.isValid(fleet) else {
@@ -63,32 +73,35 @@ struct Init: AsyncParsableCommand {
             created fleet "\(fleet)" in \(dir)
               fleet.yaml, ca.pem, clients/, certs/, .gitignore
               CA key: \(keyPath) (0600, outside the repository; back it up)
-            next: berthctl host add NAME --address IP --repo \(dir)
             """)
+        if let signingKey {
+            let email = (try? await git.run(dir, "config", "user.email")) ?? ""
+            let signer = principal ?? (email.isEmpty ? "operator@\(fleet)" : email)
+            let allowed = try await CommitSigning(repository: dir, git: git).configure(publicKeyPath: RepositoryOptions.absolute(signingKey), principal: signer)
+            let file = (OperatorConfig.directory(fleet: fleet) as NSString).appendingPathComponent("allowed_signers")
+            try AtomicFile.write(allowed, to: file, mode: 0o644, directoryMode: 0o700)
+            Output.print("""
+              commits are signed with \(signingKey) (gpg.format ssh, commit.gpgsign true); signers lists it as \(signer)
+            install on every host, out of band (not from this repository):
+              \(file) -> /etc/berth/allowed_signers (root, 0644)
+              and in /etc/berth/agent.yaml: allowedSigners: /etc/berth/allowed_signers
+            """)
+        }
+        Output.print("next: berthctl host add NAME --address IP --repo \(dir)")
     }
 }
 
 /// Where the CA key lives, and the rule that it never lives in the repository.
 enum CAKeyLocation {
-    /// This operator's Berth directory for a fleet: `$BERTH_CONFIG_HOME/FLEET`, else
-    /// `$XDG_CONFIG_HOME/berth/FLEET`, else `~/.config/berth/FLEET`. Keys live here, never in the repository.
-    static func configDirectory(fleet: String) -> String {
-        let base = ProcessInfo.processInfo.environment["BERTH_CONFIG_HOME"]
-            ?? ProcessInfo.processInfo.environment["XDG_CONFIG_HOME"].map { "\($0)/berth" }
-            ?? "\(NSHomeDirectory())/.config/berth"
-        return "\(base)/\(fleet)"
-    }
-
     static func resolve(_ option: String?, fleet: String) -> String {
-        if let option { return RepositoryOptions.absolute(option) }
-        return "\(configDirectory(fleet: fleet))/ca-key.pem"
+        OperatorConfig.caKey(fleet: fleet, option: option.map(RepositoryOptions.absolute))
     }
 
     static func refuseInside(repository: String, keyPath: String) throws {
         let repo = (URL(fileURLWithPath: repository).resolvingSymlinksInPath().path as NSString).standardizingPath
         let key = (URL(fileURLWithPath: keyPath).resolvingSymlinksInPath().path as NSString).standardizingPath
         if key == repo || key.hasPrefix(repo + "/") {
-            throw BerthError(.privateKeyInRepository, "--ca-key \(keyPath) is inside the repository \(repository); a private key must never be committed. Keep it elsewhere, e.g. ~/.config/berth/FLEET/ca-key.pem")
+            throw BerthError(.privateKeyFound, "--ca-key \(keyPath) is inside the repository \(repository); a private key must never be committed. Keep it elsewhere, e.g. ~/.config/berth/FLEET/ca-key.pem")
         }
     }
 }

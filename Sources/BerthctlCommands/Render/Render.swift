@@ -1,4 +1,6 @@
 import ArgumentParser
+import BerthCommandSupport
+import BerthControl
 import BerthCore
 import BerthHost
 import Foundation
@@ -46,7 +48,9 @@ struct Render: AsyncParsableCommand {
         let unit = try base?.unit ?? DesiredFiles.findUnit(root: root)
         let rev: String
         if let revision { rev = revision } else { rev = await Git().revision(of: repo.root) }
-        let files = try DesiredFiles.render(fleet: loaded, host: resolved, revision: rev, root: root, unit: unit)
+        let certificate = try repo.readIfPresent(FleetLayout.serverCertificate(host), limit: BoundedFile.pemLimit)
+        let rendered = try DesiredFiles.render(fleet: loaded, host: resolved, revision: rev, root: root, unit: unit, serverCertificate: certificate)
+        let files = rendered.files
 
         if let out {
             let dir = RepositoryOptions.absolute(out)
@@ -64,8 +68,10 @@ struct Render: AsyncParsableCommand {
                 FileHandle.standardOutput.write(Data(file.contents))
             }
         }
-        if resolved.needsServerCertificate && !files.contains(where: { $0.role == .serverCertificate }) {
-            Output.error("note: certs/\(host).pem is not signed yet, so tcp:// listeners are left out (awaiting-certificate)")
+        if let tls = rendered.dropIn.tls {
+            Output.error("note: \(tls.key) is dockerd's copy of the host's own key; only the agent on \(host) has it")
+        } else if resolved.needsServerCertificate {
+            Output.error("note: \(FleetLayout.serverCertificate(host)) is not signed yet, so tcp:// listeners are left out (awaiting-certificate)")
         }
     }
 }

@@ -1,4 +1,7 @@
 import ArgumentParser
+import BerthCommandSupport
+import BerthControl
+import BerthCore
 import BerthHost
 import Foundation
 
@@ -23,4 +26,29 @@ struct RepositoryOptions: ParsableArguments {
 struct OutputOptions: ParsableArguments {
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
+}
+
+/// Where hosts' reports are: `--reports DIR` (agents with `reportDir:`), else the status refs,
+/// fetched from `--report-repo URL` (agents with `reportRepo:`) or the fleet repository's origin.
+struct ReportOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Shared report directory holding HOST.json and HOST.json.sig (default: status refs).", valueName: "dir"))
+    var reports: String?
+
+    @Option(help: ArgumentHelp("The repository hosts push refs/berth/status/HOST to (default: the fleet repository's origin).", valueName: "url"))
+    var reportRepo: String?
+
+    func validate() throws {
+        if reports != nil && reportRepo != nil { throw ValidationError("give --reports DIR or --report-repo URL, not both") }
+    }
+
+    var location: ReportLocation {
+        if let reports { return .directory(RepositoryOptions.absolute(reports)) }
+        return .refs(remote: reportRepo)
+    }
+
+    /// How to say where reports were looked for.
+    func describe(repository: String) -> String {
+        if let reports { return RepositoryOptions.absolute(reports) }
+        return "the refs/berth/status/* refs of \(reportRepo ?? repository)"
+    }
 }

@@ -15,23 +15,23 @@ struct PlannerTests {
     }
 
     let dropIn = ManagedFile(path: HostLayout.dropIn, text: "# revision: r2\n[Service]\nExecStart=\nExecStart=/usr/sbin/dockerd -H fd://\n", mode: 0o644, role: .dropIn)
-    let cert = ManagedFile(path: HostLayout.serverCert, text: "CERT\n", mode: 0o644, role: .serverCertificate)
-    let key = ManagedFile(path: HostLayout.serverKey, text: "KEY-MATERIAL\n", mode: 0o600, role: .serverKey)
+    let cert = ManagedFile(path: HostLayout.serverCertificate(id: "00112233aabbccdd"), text: "CERT\n", mode: 0o644, role: .serverCertificate)
+    let key = ManagedFile(path: HostLayout.serverKey(id: "00112233aabbccdd"), text: "KEY-MATERIAL\n", mode: 0o600, role: .serverKey)
     let args = ["/usr/sbin/dockerd", "-H", "fd://"]
 
-    func onDisk(_ file: ManagedFile, mode: UInt16? = nil, text: String? = nil, modified: Date = started.addingTimeInterval(-60)) -> ObservedFile {
-        .regular(contents: Array((text ?? file.text).utf8), mode: mode ?? file.mode, uid: 0, gid: 0, modified: modified)
+    func onDisk(_ file: ManagedFile, mode: UInt16? = nil, text: String? = nil) -> ObservedFile {
+        .regular(contents: Array((text ?? file.text).utf8), mode: mode ?? file.mode, uid: 0, gid: 0)
     }
 
     func converged(engine: EngineState? = EngineState(version: "20.10", containersRunning: 0, liveRestore: false)) -> Observation {
         Observation(files: [dropIn.path: onDisk(dropIn), cert.path: onDisk(cert), key.path: onDisk(key)],
                     unit: UnitState(loaded: true, activeState: "active", mainPID: 42, execStart: args),
-                    engine: engine, dockerStartedAt: Self.started)
+                    engine: engine)
     }
 
-    func plan(_ observation: Observation, host: ResolvedHost? = nil, now: Date = started) -> HostPlan {
-        Planner.plan(PlanInput(host: host ?? self.host(), desired: [dropIn, cert, key], desiredArguments: args,
-                               observation: observation, now: now))
+    func plan(_ observation: Observation, host: ResolvedHost? = nil, now: Date = started, quarantine: QuarantineInfo? = nil) -> HostPlan {
+        Planner.plan(PlanInput(host: host ?? self.host(), desired: [cert, key, dropIn], desiredArguments: args,
+                               observation: observation, now: now, quarantine: quarantine))
     }
 
     @Test("a converged host plans nothing")
@@ -87,12 +87,13 @@ struct PlannerTests {
         if case .restart = p.restart {} else { Issue.record("expected a restart, got \(p.restart)") }
     }
 
-    @Test("refusals block the whole plan", arguments: ["daemon.json", "override", "symlink", "no unit"])
+    @Test("refusals block the whole plan", arguments: ["daemon.json", "environment file", "override", "symlink", "no unit"])
     func refusals(_ kind: String) {
         var obs = converged()
         obs.files[cert.path] = .missing
         switch kind {
-        case "daemon.json": obs.daemonJSONConflicts = ["sets \"hosts\""]
+        case "daemon.json": obs.conflicts = [Conflict(.daemonJSON, file: HostLayout.daemonJSON, "sets \"hosts\"")]
+        case "environment file": obs.conflicts = [Conflict(.environmentFile, file: "/etc/default/docker", "DOCKER_OPTS sets -H tcp://0.0.0.0:2375")]
         case "override": obs.overridingDropIns = ["/etc/systemd/system/docker.service.d/99-override.conf"]
         case "symlink": obs.files[dropIn.path] = .symlink(target: "/tmp/evil")
         default: obs.unit.loaded = false
@@ -133,13 +134,42 @@ struct PlannerTests {
         if case .restart = plan(obs, host: host(policy: .manual)).restart {} else { Issue.record("a stopped dockerd is started") }
     }
 
-    @Test("a file newer than the running dockerd keeps a restart pending across passes")
+    @Test("files written after the running dockerd started keep a restart pending across passes")
     func staleDaemon() {
         var obs = converged()
-        obs.files[cert.path] = onDisk(cert, modified: Self.started.addingTimeInterval(30))
+        obs.daemonPredatesFiles = true
         let p = plan(obs, host: host(policy: .manual))
         #expect(p.drift.contains { $0.kind == .staleDaemon })
         if case .deferred = p.restart {} else { Issue.record("expected pending restart") }
+    }
+
+    @Test("quarantined content is held: drift shown, nothing written or restarted; other content is applied")
+    func quarantine() {
+        var obs = converged()
+        obs.files[dropIn.path] = onDisk(dropIn, text: dropIn.text.replacingOccurrences(of: "fd://", with: "fd:// -H tcp://10.255.255.1:2376"))
+        let held = QuarantineInfo(revision: "r2", contentHash: ManagedFile.contentHash(of: [cert, key, dropIn]), reason: "bind failed", since: Self.started)
+        let p = plan(obs, quarantine: held)
+        #expect(p.held?.contains("failed verification and was rolled back (bind failed)") == true)
+        #expect(p.actions.isEmpty && p.restart == .notNeeded)
+        #expect(p.drift.contains { $0.kind == .fileContent })
+        #expect(!p.isNoOp)
+        // The revision line alone does not change the content: still held.
+        let renamed = QuarantineInfo(revision: "r1", contentHash: ManagedFile.contentHash(of: [cert, key, ManagedFile(path: dropIn.path, text: dropIn.text.replacingOccurrences(of: "r2", with: "r1"), mode: 0o644, role: .dropIn)]), reason: "x", since: Self.started)
+        #expect(plan(obs, quarantine: renamed).held != nil)
+        let other = QuarantineInfo(revision: "r1", contentHash: "something else", reason: "x", since: Self.started)
+        #expect(plan(obs, quarantine: other).held == nil)
+        #expect(!plan(obs, quarantine: other).actions.isEmpty)
+    }
+
+    @Test("a file holding private-key material is never diffed, on either side")
+    func keyMaterialNotDiffed() throws {
+        var obs = converged()
+        let pem = "-----BEGIN PRIVATE KEY-----\n" + String(repeating: "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg", count: 3) + "\n-----END PRIVATE KEY-----\n"
+        obs.files[cert.path] = onDisk(cert, text: pem)
+        let p = plan(obs)
+        let item = try #require(p.drift.first { $0.object == cert.path })
+        #expect(item.diff == nil)
+        #expect(item.reason.contains("private-key material"))
     }
 
     @Test("systemd running other flags than the drop-in is a restart")

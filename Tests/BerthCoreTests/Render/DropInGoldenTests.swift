@@ -79,7 +79,7 @@ struct DropInGoldenTests {
             host: host, revision: "0123456789abcdef0123456789abcdef01234567", unit: unit, caPEM: "CA\n",
             clients: [], probeCertificatePEM: nil,
             serverCertificatePEM: shape == "awaiting-certificate" ? nil : "SERVER\n")
-        return try #require(HostRenderer.render(input).first { $0.role == .dropIn }).text
+        return HostRenderer.render(input).dropIn.render()
     }
 
     @Test("the drop-in matches its golden file", arguments: cases)

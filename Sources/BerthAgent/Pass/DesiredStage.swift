@@ -1,0 +1,69 @@
+import BerthCore
+import BerthHost
+import BerthPKI
+import Foundation
+
+/// The second stage of a pass: from the trusted tree to the exact files this host should have.
+/// Loads and validates `fleet.yaml` (bounded, no links, no YAML aliases), resolves this host,
+/// settles its key and certificate, and renders the managed set.
+struct DesiredStage: Sendable {
+    var settings: AgentSettings
+    var environment: AgentEnvironment
+
+    /// Everything the pass wants on the host, decided before anything is looked at there.
+    struct Desired: Sendable {
+        var host: ResolvedHost
+        var fleet: String
+        var revision: String
+        var caPEM: String
+        var unit: DockerUnit
+        var certificate: CertificateOutcome
+        var probe: ProbeIdentity?
+        var rendered: RenderedHost
+        var warnings: [Diagnostic]
+
+        var files: [ManagedFile] { rendered.files }
+
+        var expectation: HealthExpectation {
+            HealthExpectation(declared: host.listeners, effective: rendered.dropIn.effectiveListeners, insecure: host.insecure,
+                              caPEM: caPEM, serverCertificatePEM: rendered.dropIn.tls == nil ? nil : certificate.certificatePEM, probe: probe)
+        }
+    }
+
+    enum Failure: Error {
+        /// fleet.yaml is invalid for this host: nothing may change.
+        case invalid(String)
+        /// Something else stopped the stage (a missing unit, an unreadable key).
+        case failed(String)
+    }
+
+    func load(root: String, revision: String, create: Bool) async -> Result<Desired, Failure> {
+        let repository = FleetRepository(root: root)
+        let loaded: LoadedFleet
+        let host: ResolvedHost
+        do {
+            loaded = try repository.loadValid(for: settings.host)
+            host = try loaded.resolve(host: settings.host)
+        } catch {
+            return .failure(.invalid("\(error)"))
+        }
+        do {
+            let caPEM = try repository.readPEM(loaded.spec.ca)
+            let keys = KeyMaterial(settings: settings, environment: environment)
+            let probe = try keys.probeIdentity(create: create)
+            let repoCert = try repository.readIfPresent(FleetLayout.serverCertificate(host.name), limit: BoundedFile.pemLimit)
+            let certificate = try await keys.assess(host: host, certificate: repoCert, caPEM: caPEM, create: create)
+            let unit = try DesiredFiles.findUnit(root: settings.root)
+            let rendered = try DesiredFiles.render(fleet: loaded, host: host, revision: revision, root: settings.root, unit: unit,
+                                                   serverCertificate: certificate.certificatePEM, serverKeyPEM: certificate.keyPEM)
+            return .success(Desired(host: host, fleet: loaded.spec.fleet, revision: revision, caPEM: caPEM, unit: unit, certificate: certificate,
+                                    probe: probe, rendered: rendered, warnings: loaded.warnings))
+        } catch let error as FleetValidationError {
+            return .failure(.invalid("\(error)"))
+        } catch let error as BerthError where error.code == .invalidInput || error.code == .symlinkRefused || error.code == .notFound {
+            return .failure(.invalid("\(error)"))
+        } catch {
+            return .failure(.failed("\(error)"))
+        }
+    }
+}

@@ -1,0 +1,186 @@
+import Foundation
+
+/// Finds private-key material in bytes, whatever its dress: a PEM block (`PrivateKeyScanner`),
+/// raw DER (PKCS#8, encrypted PKCS#8, SEC1, PKCS#1, PKCS#12), or that DER base64-encoded with
+/// its armor stripped, on one line or wrapped over several (as in a diff, where each line
+/// carries a `+`, `-` or space in front).
+///
+/// It decides two things: whether a drift diff may be shown (neither side of the file may hold
+/// key material), and whether a report may leave the host (see ``ReportGuard``). It recognises
+/// structure, not secrecy: certificates and CSRs are SEQUENCEs of other shapes and pass.
+public enum KeyMaterialSniffer {
+    /// What kind of material was found, for messages.
+    public enum Finding: Sendable, Equatable, CustomStringConvertible {
+        case pem(label: String)
+        case der(format: String)
+        case base64DER(format: String)
+
+        public var description: String {
+            switch self {
+            case .pem(let label): return "a PEM \(label) block"
+            case .der(let format): return "a DER \(format) private key"
+            case .base64DER(let format): return "a base64-encoded DER \(format) private key"
+            }
+        }
+    }
+
+    public static func containsKeyMaterial(_ bytes: some Collection<UInt8>) -> Bool { firstFinding(bytes) != nil }
+
+    public static func firstFinding(_ bytes: some Collection<UInt8>) -> Finding? {
+        let bytes = Array(bytes)
+        if let pem = PrivateKeyScanner.scan(bytes).first { return .pem(label: pem.label) }
+        if let format = DERKeyShape.find(in: bytes) { return .der(format: format) }
+        for chunk in base64Chunks(bytes) {
+            if let der = Data(base64Encoded: chunk), let format = DERKeyShape.find(in: Array(der), anchoredAtStart: true) {
+                return .base64DER(format: format)
+            }
+        }
+        return nil
+    }
+
+    /// Base64 texts worth decoding: long tokens on one line, and runs of lines that are all
+    /// base64 (a PEM body without its armor), JSON `\n` and `\/` escapes undone first.
+    static func base64Chunks(_ bytes: [UInt8]) -> [String] {
+        let text = String(decoding: bytes, as: UTF8.self)
+            .replacingOccurrences(of: "\\/", with: "/")
+            .replacingOccurrences(of: "\\n", with: "\n")
+            .replacingOccurrences(of: "\\r", with: "\n")
+        var chunks: [String] = []
+        var block = ""
+        func flush() {
+            if block.count >= minimumLength { chunks.append(block) }
+            block = ""
+        }
+        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            var line = Substring(rawLine)
+            // A diff line carries one marker in front; JSON quotes and indentation around it.
+            line = line.drop { $0 == " " || $0 == "\"" }
+            if let first = line.first, first == "+" || first == "-" {
+                let rest = line.dropFirst()
+                if !rest.isEmpty, rest.allSatisfy(isBase64) { line = rest }
+            }
+            while let last = line.last, last == "\"" || last == "," || last == " " { line = line.dropLast() }
+            if !line.isEmpty, line.allSatisfy(isBase64) {
+                block += line
+                continue
+            }
+            flush()
+            // Long tokens inside the line.
+            var token = ""
+            for character in line {
+                if isBase64(character) { token.append(character) } else {
+                    if token.count >= minimumLength { chunks.append(token) }
+                    token = ""
+                }
+            }
+            if token.count >= minimumLength { chunks.append(token) }
+        }
+        flush()
+        return chunks.map(padded)
+    }
+
+    /// The shortest DER private key Berth could meet (P-256 SEC1) is 121 bytes, 164 in base64.
+    static let minimumLength = 100
+
+    static func isBase64(_ c: Character) -> Bool {
+        c.isASCII && (c.isLetter || c.isNumber || c == "+" || c == "/" || c == "=")
+    }
+
+    static func padded(_ text: String) -> String {
+        let unpadded = text.replacingOccurrences(of: "=", with: "")
+        let remainder = unpadded.count % 4
+        return remainder == 0 ? unpadded : unpadded + String(repeating: "=", count: 4 - remainder)
+    }
+}
+
+/// The DER shapes of private keys, recognised by their first fields (no crypto needed).
+enum DERKeyShape {
+    /// The format of the first private-key structure in `bytes`, if any.
+    static func find(in bytes: [UInt8], anchoredAtStart: Bool = false) -> String? {
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == 0x30, let format = shape(bytes, at: index) { return format }
+            if anchoredAtStart { break }
+            index += 1
+        }
+        return nil
+    }
+
+    struct Element {
+        var tag: UInt8
+        var content: Range<Int>
+        var end: Int { content.upperBound }
+    }
+
+    static func element(_ bytes: [UInt8], at index: Int, limit: Int) -> Element? {
+        guard index + 2 <= limit else { return nil }
+        let tag = bytes[index]
+        var length = Int(bytes[index + 1])
+        var start = index + 2
+        if length & 0x80 != 0 {
+            let count = length & 0x7f
+            guard count >= 1, count <= 3, start + count <= limit else { return nil }
+            length = 0
+            for byte in bytes[start..<(start + count)] { length = length << 8 | Int(byte) }
+            start += count
+        }
+        guard start + length <= limit else { return nil }
+        return Element(tag: tag, content: start..<(start + length))
+    }
+
+    static func children(_ bytes: [UInt8], of parent: Element, max: Int = 10) -> [Element]? {
+        var out: [Element] = []
+        var index = parent.content.lowerBound
+        while index < parent.content.upperBound, out.count < max {
+            guard let child = element(bytes, at: index, limit: parent.content.upperBound) else { return nil }
+            out.append(child)
+            index = child.end
+        }
+        return out
+    }
+
+    static func smallInteger(_ bytes: [UInt8], _ element: Element) -> Int? {
+        guard element.tag == 0x02, element.content.count == 1 else { return nil }
+        return Int(bytes[element.content.lowerBound])
+    }
+
+    static func shape(_ bytes: [UInt8], at index: Int) -> String? {
+        guard let top = element(bytes, at: index, limit: bytes.count), top.content.count >= 32,
+              let fields = children(bytes, of: top), fields.count >= 2 else { return nil }
+        let tags = fields.map(\.tag)
+        let version = smallInteger(bytes, fields[0])
+        // PKCS#8 PrivateKeyInfo / OneAsymmetricKey: version 0|1, AlgorithmIdentifier, OCTET STRING key.
+        if (version == 0 || version == 1), fields.count >= 3, tags[1] == 0x30, tags[2] == 0x04,
+           let algorithm = children(bytes, of: fields[1]), algorithm.first?.tag == 0x06 {
+            return "PKCS#8"
+        }
+        // SEC1 ECPrivateKey: version 1, OCTET STRING of the key's size, then [0]/[1].
+        if version == 1, tags[1] == 0x04, [32, 48, 66].contains(fields[1].content.count) {
+            return "SEC1 EC"
+        }
+        // PKCS#1 RSAPrivateKey: version 0 and eight more INTEGERs.
+        if version == 0, fields.count >= 9, tags.prefix(9).allSatisfy({ $0 == 0x02 }) {
+            return "PKCS#1 RSA"
+        }
+        // PKCS#12 PFX: version 3, ContentInfo (data or signedData).
+        if version == 3, tags[1] == 0x30, let content = children(bytes, of: fields[1]), content.first?.tag == 0x06 {
+            return "PKCS#12"
+        }
+        // EncryptedPrivateKeyInfo: AlgorithmIdentifier (a PBES OID), OCTET STRING.
+        if fields.count == 2, tags[0] == 0x30, tags[1] == 0x04, fields[1].content.count >= 32,
+           let algorithm = children(bytes, of: fields[0]), let oid = algorithm.first, oid.tag == 0x06,
+           bytes[oid.content].starts(with: [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05]) || bytes[oid.content].starts(with: [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c]) {
+            return "encrypted PKCS#8"
+        }
+        return nil
+    }
+}
+
+/// The last check before a report leaves the host: its encoded bytes must hold no key material.
+public enum ReportGuard {
+    public static func check(_ encoded: [UInt8], what: String) throws {
+        if let finding = KeyMaterialSniffer.firstFinding(encoded) {
+            throw BerthError(.privateKeyFound, "\(what) holds \(finding); it was not written or pushed")
+        }
+    }
+}
