@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/noop.sh: the figures of SPEC §8 on one real host (systemd 252, dockerd 20.10, booted with
+# bench/noop.sh: the agent's speed figures (docs/performance.md) on one real host (systemd 252, dockerd 20.10, booted with
 # scripts/testhost.sh): wall time and peak RSS of a no-op `berth-agent reconcile` on a converged
 # host (it still probes dockerd over the unix socket and over mTLS), a repair (drop-in edited by
 # hand: rewrite, daemon-reload, restart, verify), and the floor (daemon-reload + restart alone).

@@ -190,6 +190,114 @@ struct AgentSourceAndLoopTests {
         #expect(stale.status == 8, "\(String(describing: stale.report))")
     }
 
+    @Test("a verified commit is remembered: the next pass at the same commit runs no verify-commit and no ssh-keygen")
+    func verificationRemembered() async throws {
+        let r = try await RepoSetup()
+        let keys = try TemporaryDirectory("berth-keys")
+        let operatorKey = try await SSHSigner("ops@example.com", in: keys)
+        try SSHSigner.allowedSigners([operatorKey], to: keys.file("allowed_signers"))
+        try await CLI.git(r.fleet.root, "init", "-q", "-b", "main")
+        try await operatorKey.commitAll(r.fleet.root, "signed")
+        let trace = keys.file("trace")
+        func tracedPass() async throws -> String {
+            let run = try await CLI.run("/usr/bin/strace", ["-f", "-qq", "-e", "trace=execve", "-o", trace, "\(CLI.binDir)/berth-agent", "reconcile", "--host", "web-1",
+                                                            "--root", r.work.file("root"), "--state", r.fleet.root, "--allowed-signers", keys.file("allowed_signers"),
+                                                            "--report-dir", r.work.file("reports")], environment: CLI.gitIdentity)
+            #expect(run.stdout.contains("web-1:"), "\(run)")
+            return try String(contentsOfFile: trace, encoding: .utf8)
+        }
+        let first = try await tracedPass()
+        #expect(first.contains("verify-commit"), "the first pass did not verify the commit")
+        let second = try await tracedPass()
+        #expect(!second.contains("verify-commit") && !second.contains("ssh-keygen"), "a pass at a verified commit verified it again")
+        let report = try ReconcileReport.decode(Array(try r.work.read("reports/web-1.json").utf8))
+        #expect(report.source.trust == .verified)
+    }
+
+    @Test("--state with allowed signers: local edits are untrusted and nothing is applied")
+    func stateLocalEdits() async throws {
+        let r = try await RepoSetup()
+        let keys = try TemporaryDirectory("berth-keys")
+        let operatorKey = try await SSHSigner("ops@example.com", in: keys)
+        try SSHSigner.allowedSigners([operatorKey], to: keys.file("allowed_signers"))
+        try await CLI.git(r.fleet.root, "init", "-q", "-b", "main")
+        try await operatorKey.commitAll(r.fleet.root, "signed")
+        try r.appendComment("edited by hand")
+        let pass = try await CLI.run("berth-agent", ["reconcile", "--host", "web-1", "--root", r.work.file("root"), "--state", r.fleet.root,
+                                                     "--allowed-signers", keys.file("allowed_signers"), "--report-dir", r.work.file("reports")])
+        #expect(pass.status == 8, "\(pass)")
+        #expect(pass.stdout.contains("has local edits or files that are not in commit"), "\(pass)")
+        #expect(!r.work.exists("root/var/lib/berth/keys"), "an untrusted pass made a key")
+    }
+
+    @Test("a checkout left broken (index.lock, edits, a git checkout killed with SIGKILL) is cloned again aside: the tree applied is the commit reported")
+    func checkoutIntegrity() async throws {
+        let r = try await RepoSetup()
+        try await CLI.gitCommitAll(r.fleet.root, "one")
+        try await r.publish()
+        let unsigned = ["--allow-unsigned"]
+        _ = try await r.pass(unsigned)
+
+        // A pass killed inside git checkout leaves index.lock and a mixed tree; someone edits a file.
+        try r.appendComment("two")
+        try await CLI.git(r.fleet.root, "commit", "-qam", "two")
+        try await r.push()
+        let two = try await CLI.git(r.fleet.root, "rev-parse", "HEAD")
+        FileManager.default.createFile(atPath: r.checkout + "/.git/index.lock", contents: Data())
+        try (try String(contentsOfFile: r.checkout + "/fleet.yaml", encoding: .utf8) + "    clients: [ci]\n").write(toFile: r.checkout + "/fleet.yaml", atomically: false, encoding: .utf8)
+        let repaired = try await r.pass(unsigned)
+        #expect(repaired.report?.desiredRevision == two)
+        #expect(repaired.report?.actions.contains { $0.kind == .recloneCheckout } == true, "\(String(describing: repaired.report?.actions))")
+        #expect(try await CLI.git(r.checkout, "rev-parse", "HEAD") == two)
+        #expect(try await CLI.git(r.checkout, "status", "--porcelain", "--untracked-files=all", "--ignored") == "", "the tree is not exactly the commit")
+        #expect(!FileManager.default.fileExists(atPath: r.checkout + "/.git/index.lock"))
+
+        // Now git itself is killed with SIGKILL in the middle of the checkout (from outside: a git
+        // wrapper first in PATH runs the real git under strace for `checkout`).
+        let bin = try TemporaryDirectory("berth-gitwrap")
+        try bin.write("git", """
+            #!/bin/sh
+            for a in "$@"; do [ "$a" = checkout ] && exec strace -f -qq -o /dev/null -e inject=openat:signal=SIGKILL:when=20 /usr/bin/git "$@"; done
+            exec /usr/bin/git "$@"
+
+            """, mode: 0o755)
+        try r.appendComment("three")
+        try await CLI.git(r.fleet.root, "commit", "-qam", "three")
+        try await r.push()
+        let three = try await CLI.git(r.fleet.root, "rev-parse", "HEAD")
+        let path = bin.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let interrupted = try await CLI.run("berth-agent", ["reconcile", "--host", "web-1", "--root", r.work.file("root"), "--repo", r.bare, "--branch", "main",
+                                                            "--report-dir", r.work.file("reports"), "--verify-timeout", "1"] + unsigned,
+                                            environment: CLI.gitIdentity.merging(["PATH": path]) { $1 })
+        let report = try ReconcileReport.decode(Array(try r.work.read("reports/web-1.json").utf8))
+        #expect(report.desiredRevision == three, "\(interrupted)")
+        #expect(report.actions.contains { $0.kind == .recloneCheckout }, "the killed checkout was not repaired: \(report.actions)")
+        #expect(try await CLI.git(r.checkout, "rev-parse", "HEAD") == three)
+        #expect(try await CLI.git(r.checkout, "status", "--porcelain", "--untracked-files=all", "--ignored") == "")
+    }
+
+    @Test("init --signing-key sets up signed commits and a signers list that hosts accept")
+    func initSigningKey() async throws {
+        let work = try TemporaryDirectory("berth-init-signing")
+        let key = try await SSHSigner("ops@example.com", in: work)
+        let repo = work.file("fleet")
+        let env = ["BERTH_CONFIG_HOME": work.file("config")].merging(CLI.gitIdentity) { $1 }
+        let result = try await CLI.run("berthctl", ["init", repo, "--fleet", "lab", "--signing-key", key.publicKey, "--principal", "ops@example.com"], environment: env)
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.contains("/etc/berth/allowed_signers"), "\(result)")
+        let allowed = work.file("config/lab/allowed_signers")
+        #expect(try String(contentsOfFile: allowed, encoding: .utf8).contains("ops@example.com namespaces=\"git\" ssh-ed25519 "))
+        #expect(try String(contentsOfFile: repo + "/signers", encoding: .utf8) == (try String(contentsOfFile: allowed, encoding: .utf8)))
+        // An ordinary `git commit` is now signed, and verifies against the list.
+        try await CLI.git(repo, "add", "-A")
+        try await CLI.git(repo, "commit", "-qm", "first")
+        let verify = try await CLI.run("/usr/bin/git", ["-C", repo, "-c", "gpg.ssh.allowedSignersFile=\(allowed)", "verify-commit", "HEAD"])
+        #expect(verify.status == 0, "\(verify)")
+        let refused = try await CLI.run("berthctl", ["init", work.file("other"), "--fleet", "x", "--signing-key", key.privateKey], environment: env)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("is a private key"), "\(refused)")
+    }
+
     @Test("a remote that stops answering is given up after --git-timeout: the source is stale, the pass ends")
     func hungRemote() async throws {
         let work = try TemporaryDirectory("berth-hung")

@@ -81,7 +81,10 @@ struct CrashConsistencyTests {
         /// a certificate and its key do not match: dockerd would not even start).
         func servesAfterRestart(_ context: String) async throws {
             let restart = try await host.exec(["sh", "-c", "systemctl daemon-reload && systemctl restart docker && systemctl is-active docker"])
-            #expect(restart.status == 0, "\(context): dockerd does not start on the set on disk: \(restart)\n\(try await host.sh("journalctl -u docker -n 15 --no-pager"))")
+            if restart.status != 0 {
+                let journal = (try? await host.sh("journalctl -u docker -n 15 --no-pager")) ?? ""
+                Issue.record("\(context): dockerd does not start on the set on disk: \(restart)\n\(journal)")
+            }
             #expect(try await host.exec(["docker", "version", "--format", "{{.Server.Version}}"]).status == 0, "\(context): no answer on the unix socket")
             if try await dropIn().contains("--tlsverify") {
                 let ping = try await host.exec(["curl", "-sS", "--max-time", "10", "--cacert", "/root/alice/ca.pem", "--cert", "/root/alice/cert.pem",
@@ -92,7 +95,7 @@ struct CrashConsistencyTests {
 
         /// Kills a pass at each of its changes, from the state `snapshot` saved; checks each time.
         func killEverywhere(_ scenario: String) async throws {
-            try await host.sh("tar -cpf /root/before.tar \(CrashConsistencyTests.managed) 2>/dev/null")
+            try await host.sh("tar -cpf /root/before.tar $(ls -d \(CrashConsistencyTests.managed) 2>/dev/null)")
             let before = try await dropIn()
             let total = try await host.exec(["killpoint", "0"] + Self.pass)
             let changes = Int(total.stdout.split(separator: "\n").last ?? "") ?? 0

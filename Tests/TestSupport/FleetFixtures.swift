@@ -2,7 +2,7 @@ import Foundation
 
 /// Known-good desired state and the table of bad variants every layer is tested against.
 public enum FleetFixtures {
-    /// SPEC §2's example, one key per line so bad variants can replace a line and know where the error is.
+    /// The example of docs/fleet-yaml.md, one key per line so bad variants can replace a line and know where the error is.
     public static let validLines = [
         "apiVersion: berth/v1",                              // 1
         "fleet: prod",                                       // 2

@@ -2,7 +2,7 @@ import BerthPKI
 import Foundation
 
 /// A fleet repository on disk for tests, with a CA and client certificates made at run time
-/// (no key is ever committed): `ca.pem`, `clients/alice.pem`, `clients/ci.pem`, and the SPEC's fleet.yaml.
+/// (no key is ever committed): `ca.pem`, `clients/alice.pem`, `clients/ci.pem`, and the example fleet.yaml of docs/fleet-yaml.md.
 public final class TestFleet: @unchecked Sendable {
     public let directory: TemporaryDirectory
     public let caKeyPEM: String

@@ -48,14 +48,22 @@ struct DesiredStage: Sendable {
             return .failure(.invalid("\(error)"))
         }
         do {
+            // Everything the repository and the host say is read and checked first: a bad input
+            // (a huge PEM, a link) must leave the host untouched, so no key is made before.
             let caPEM = try repository.readPEM(loaded.spec.ca)
+            let repoCert = try repository.readIfPresent(FleetLayout.serverCertificate(host.name), limit: BoundedFile.pemLimit)
+            let unit = try DesiredFiles.findUnit(root: settings.root)
+            var input = try DesiredFiles.input(fleet: loaded, host: host, revision: revision, root: settings.root, unit: unit, serverCertificate: nil)
             let keys = KeyMaterial(settings: settings, environment: environment)
             let probe = try keys.probeIdentity(create: create)
-            let repoCert = try repository.readIfPresent(FleetLayout.serverCertificate(host.name), limit: BoundedFile.pemLimit)
             let certificate = try await keys.assess(host: host, certificate: repoCert, caPEM: caPEM, create: create)
-            let unit = try DesiredFiles.findUnit(root: settings.root)
-            let rendered = try DesiredFiles.render(fleet: loaded, host: host, revision: revision, root: settings.root, unit: unit,
-                                                   serverCertificate: certificate.certificatePEM, serverKeyPEM: certificate.keyPEM)
+            // The probe identity may have been made just now: it is pinned with the clients.
+            input.probeCertificatePEM = probe?.certificatePEM ?? input.probeCertificatePEM
+            if host.needsServerCertificate {
+                input.serverCertificatePEM = certificate.certificatePEM
+                input.serverKeyPEM = certificate.keyPEM
+            }
+            let rendered = HostRenderer.render(input)
             return .success(Desired(host: host, fleet: loaded.spec.fleet, revision: revision, caPEM: caPEM, unit: unit, certificate: certificate,
                                     probe: probe, rendered: rendered, warnings: loaded.warnings))
         } catch let error as FleetValidationError {

@@ -1,4 +1,4 @@
-/// The desired state of a fleet, as written in `fleet.yaml` (SPEC §2).
+/// The desired state of a fleet, as written in `fleet.yaml` (docs/fleet-yaml.md).
 ///
 /// Values here are already checked one by one; cross-field rules and references to files
 /// in the repository are checked by ``FleetValidator``. Host order is declaration order so

@@ -19,8 +19,8 @@ public enum FleetValidator {
         }
 
         func checkClients(_ names: [String]?, field: String) {
-            for (index, name) in (names ?? []).enumerated() where !repositoryFiles.contains("clients/\(name).pem") {
-                error("\(field)[\(index)]", "client \"\(name)\" has no certificate clients/\(name).pem; create it with `berthctl client new \(name)` or add one with `berthctl client add \(name) --cert FILE`")
+            for (index, name) in (names ?? []).enumerated() where !repositoryFiles.contains(FleetLayout.clientCertificate(name)) {
+                error("\(field)[\(index)]", "client \"\(name)\" has no certificate \(FleetLayout.clientCertificate(name)); create it with `berthctl client new \(name)` or add one with `berthctl client add \(name) --cert FILE`")
             }
         }
         checkClients(spec.defaults.clients, field: "defaults.clients")

@@ -63,7 +63,7 @@ public struct DropIn: Sendable, Equatable {
             lines.append("# WARNING: insecure: true, tcp:// listeners are served without TLS")
         }
         if !hasServerCertificate && host.needsServerCertificate {
-            lines.append("# awaiting-certificate: tcp:// listeners are left out until certs/\(host.name).pem is signed")
+            lines.append("# awaiting-certificate: tcp:// listeners are left out until \(FleetLayout.serverCertificate(host.name)) is signed")
         }
         lines += ["[Service]", "ExecStart="]
         // One flag (with its value) per line, so a diff shows exactly which flag changed.

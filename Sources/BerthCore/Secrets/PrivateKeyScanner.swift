@@ -1,5 +1,5 @@
 /// Finds private keys in file contents, so `berthctl validate` can keep them out of the
-/// fleet repository (SPEC §2: no private key is ever in it).
+/// fleet repository (no private key is ever in it).
 ///
 /// It looks for PEM armor whose label ends in `PRIVATE KEY` (PKCS#8 `PRIVATE KEY`,
 /// `ENCRYPTED PRIVATE KEY`, SEC1 `EC PRIVATE KEY`, PKCS#1 `RSA PRIVATE KEY`,

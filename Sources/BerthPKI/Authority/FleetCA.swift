@@ -7,7 +7,7 @@ import _CryptoExtras
 /// certificate every Docker client of the fleet trusts.
 ///
 /// The CA only signs *server* certificates. Clients are authorized by pinning their leaf
-/// certificates on each host (SPEC §3), not by the CA, so a leaked CA key cannot mint a
+/// certificates on each host (docs/design.md), not by the CA, so a leaked CA key cannot mint a
 /// client that reaches a daemon. Whether a CSR's names are acceptable is decided by
 /// ``SANPolicy`` before ``issueServerCertificate(csrPEM:days:now:)`` is called: issuing is
 /// mechanical and copies the names the CSR asks for.

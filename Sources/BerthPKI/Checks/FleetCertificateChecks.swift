@@ -75,7 +75,7 @@ public enum FleetCertificateChecks {
     }
 
     private static func checkClient(name: String, pem: String, now: Date, into out: inout [Diagnostic]) {
-        let file = "clients/\(name).pem"
+        let file = FleetLayout.clientCertificate(name)
         switch ClientCertificate.check(pem: pem, now: now) {
         case .rejected(let rejection):
             out.append(Diagnostic(.error, at: at(file), field: "", "client \"\(name)\": \(rejection)"))
@@ -90,7 +90,7 @@ public enum FleetCertificateChecks {
         name: String, pem: String, host: ResolvedHost?, ca: Certificate?, caFile: String, now: Date,
         into out: inout [Diagnostic]
     ) async {
-        let file = "certs/\(name).pem"
+        let file = FleetLayout.serverCertificate(name)
         func error(_ message: String) { out.append(Diagnostic(.error, at: at(file), field: "", message)) }
         func warning(_ message: String) { out.append(Diagnostic(.warning, at: at(file), field: "", message)) }
         let sign = "sign the host's pending CSR with berthctl sign \(name)"

@@ -3,7 +3,7 @@ import Foundation
 import SwiftASN1
 import X509
 
-/// Client identities for Docker's mutual TLS, authorized by pinning (SPEC §3).
+/// Client identities for Docker's mutual TLS, authorized by pinning (docs/design.md, "Client authorization").
 ///
 /// A host's `clients.pem` is handed to `dockerd --tlscacert`, so every certificate in it
 /// is a trust anchor for client authentication. That is why a client certificate must be a

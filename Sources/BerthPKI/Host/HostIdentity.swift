@@ -1,7 +1,7 @@
 import BerthCore
 import X509
 
-/// The host's side of "server certificates without moving keys" (SPEC §3): its key is
+/// The host's side of "server certificates without moving keys" (docs/design.md): its key is
 /// made on the host and only a CSR leaves it.
 ///
 /// The SANs a host asks for are computed by one pure function,

@@ -41,7 +41,7 @@ struct ClientList: AsyncParsableCommand {
         let entries = names.map { name -> Entry in
             let hosts = resolved.filter { $0.clients.contains(name) }.map(\.name)
             do {
-                let summary = try ClientCertificate.summary(pem: try repo.read("clients/\(name).pem"))
+                let summary = try ClientCertificate.summary(pem: try repo.readPEM(FleetLayout.clientCertificate(name)))
                 return Entry(name: name, fingerprint: summary.fingerprint, notAfter: summary.notAfter, problem: nil, hosts: hosts)
             } catch {
                 return Entry(name: name, fingerprint: nil, notAfter: nil, problem: "\(error)", hosts: hosts)

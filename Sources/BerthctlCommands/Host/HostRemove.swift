@@ -32,10 +32,10 @@ struct HostRemove: AsyncParsableCommand {
             return editor.text
         }
         var removed = ["fleet.yaml entry"]
-        let cert = repo.path("certs/\(name).pem")
+        let cert = repo.path(FleetLayout.serverCertificate(name))
         if FileManager.default.fileExists(atPath: cert) {
             try AtomicFile.remove(cert)
-            removed.append("certs/\(name).pem")
+            removed.append(FleetLayout.serverCertificate(name))
         }
         Output.print("removed host \(name): \(removed.joined(separator: ", "))")
     }
