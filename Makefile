@@ -11,7 +11,7 @@ PREFIX       ?= /usr/local
 # A hung test fails the run with what it printed instead of eating CI's 90 minutes.
 TEST_TIMEOUT ?= 45m
 
-.PHONY: all build agent deps rootfs test unit-test demo bench orderfile install clean
+.PHONY: all build agent ctl deb deps rootfs test unit-test demo bench orderfile install clean
 
 all: build
 
@@ -38,12 +38,22 @@ agent:
 	@[ ! -e $(AGENT_BIN) ] || [ $(AGENT_BIN) -nt $(AGENT_ORDER) ] || rm -f $(AGENT_BIN)
 	$(SWIFT) build -c release --static-swift-stdlib --product berth-agent $(AGENT_FLAGS)
 
+# berthctl as static as the agent, for the package: the same flags, so the two share their objects
+# (the order file only names agent functions; the linker places the rest as usual).
+ctl:
+	$(SWIFT) build -c release --static-swift-stdlib --product berthctl $(AGENT_FLAGS)
+
+# The Debian package (berth_VERSION_ARCH.deb, see docs/operations.md), checked with lintian.
+deb: agent ctl
+	@SWIFT=$(SWIFT) scripts/deb.sh
+
 rootfs: deps
 	@scripts/rootfs.sh >/dev/null
 
-test: deps agent rootfs
+# The package is built first: the package tests install it on a booted host (BERTH_DEB).
+test: deps agent rootfs deb
 	scripts/testhost.sh stop --all || true
-	BERTH_AGENT_BIN=$(CURDIR)/$(AGENT_BIN) BERTH_ROOTFS=$(ROOTFS) timeout --kill-after=30s $(TEST_TIMEOUT) $(SWIFT) test; status=$$?; \
+	BERTH_AGENT_BIN=$(CURDIR)/$(AGENT_BIN) BERTH_DEB=$(CURDIR)/$$(scripts/deb.sh --name) BERTH_ROOTFS=$(ROOTFS) timeout --kill-after=30s $(TEST_TIMEOUT) $(SWIFT) test; status=$$?; \
 	  scripts/testhost.sh stop --all >/dev/null 2>&1 || true; exit $$status
 
 # Unit and CLI tests only (no root, no hosts): fast feedback while editing.
@@ -57,16 +67,21 @@ demo: deps agent rootfs build
 bench: deps agent rootfs build
 	bench/noop.sh
 
+# berthctl over 100, 1,000 and 10,000 generated hosts, and 1,000 agents publishing to one
+# git daemon at once (docs/scale.md). Needs only git and GNU time; builds its own release binaries.
+bench-fleet:
+	SWIFT=$(SWIFT) bench/fleet-scale.sh
+
 # Regenerates bench/berth-agent.order from a profiled pass; rerun `make agent bench` afterwards.
 orderfile: deps agent rootfs build
 	bench/orderfile.sh
 
-install: agent
-	$(SWIFT) build -c release --static-swift-stdlib --product berthctl $(AGENT_FLAGS)
+install: agent ctl
 	install -m 0755 $(AGENT_BIN) $(DESTDIR)$(PREFIX)/bin/berth-agent
 	install -m 0755 $(CTL_BIN) $(DESTDIR)$(PREFIX)/bin/berthctl
-	install -d $(DESTDIR)/etc/systemd/system
+	install -d $(DESTDIR)/etc/systemd/system $(DESTDIR)$(PREFIX)/lib/systemd/system-generators
 	install -m 0644 systemd/berth-agent.service systemd/berth-agent.timer systemd/berth-agent.path systemd/berth-agent-run.service $(DESTDIR)/etc/systemd/system/
+	install -m 0755 systemd/berth-agent-generator $(DESTDIR)$(PREFIX)/lib/systemd/system-generators/
 
 clean:
 	rm -rf .build

@@ -26,7 +26,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
-        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.100.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
@@ -48,9 +47,8 @@ let package = Package(
             "BerthCore", "BerthPKI",
             .product(name: "Subprocess", package: "swift-subprocess"),
             .product(name: "SystemPackage", package: "swift-system"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -60,7 +58,7 @@ let package = Package(
         ]),
         .target(name: "BerthControl", dependencies: ["BerthCore", "BerthPKI", "BerthHost"]),
         .target(name: "BerthCommandSupport", dependencies: [
-            "BerthCore",
+            "BerthCore", "BerthHost",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "BerthAgentCommands", dependencies: [
@@ -75,13 +73,18 @@ let package = Package(
         .executableTarget(name: "berth-agent", dependencies: ["BerthAgentCommands"]),
         .executableTarget(name: "berthctl", dependencies: ["BerthctlCommands"]),
 
+        // bench/fleet-scale.sh: a synthetic fleet of N signed hosts (never a product, never shipped).
+        // The library is shared by the generator and the tests that check status at that scale.
+        .target(name: "FleetFixture", dependencies: ["BerthCore", "BerthPKI", "BerthHost"], path: "bench/FleetFixture"),
+        .executableTarget(name: "berth-fleet-gen", dependencies: ["FleetFixture"], path: "bench/FleetGenerator"),
+
         .target(name: "TestSupport", dependencies: ["BerthCore", "BerthPKI", "BerthHost"], path: "Tests/TestSupport"),
         .testTarget(name: "BerthCoreTests", dependencies: ["BerthCore", "TestSupport"], exclude: ["Render/Golden"]),
         .testTarget(name: "BerthPKITests", dependencies: ["BerthPKI", "TestSupport"]),
         .testTarget(name: "BerthHostTests", dependencies: ["BerthHost", "TestSupport"]),
         .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent", "BerthHost", "BerthPKI", "TestSupport"]),
         .testTarget(name: "BerthControlTests", dependencies: ["BerthControl", "BerthHost", "BerthPKI", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "BerthCore", "BerthPKI", "BerthHost", "BerthControl"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "BerthCore", "BerthPKI", "BerthHost", "BerthControl", "FleetFixture"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "BerthCore", "BerthPKI", "BerthHost", "BerthControl"]),
     ],
     swiftLanguageModes: [.v6]

@@ -8,17 +8,21 @@
 # interrupted build is never taken for a finished one. Needs root and, for a build,
 # Debian's package mirror.
 #
-#   BERTH_ROOTFS   where the tree lives (default /var/cache/berth-test/rootfs)
+#   BERTH_ROOTFS         where the tree lives (default /var/cache/berth-test/rootfs)
+#   BERTH_ROOTFS_EXTRA   more packages, comma-separated (the benchmarks' tree adds cfengine3
+#                        and time under another BERTH_ROOTFS, so test hosts stay small)
 set -euo pipefail
 
 ROOTFS=${BERTH_ROOTFS:-/var/cache/berth-test/rootfs}
 SUITE=bookworm
 # openssh-client: ssh-keygen, which git runs to verify commit signatures; strace: fault injection.
 INCLUDE=systemd,systemd-sysv,dbus,docker.io,ca-certificates,iproute2,git,curl,procps,openssh-client,strace
+if [ -n "${BERTH_ROOTFS_EXTRA:-}" ]; then INCLUDE="$INCLUDE,$BERTH_ROOTFS_EXTRA"; fi
 # Maintenance units that are useless in a throwaway container and could fire mid-test.
+# (cfengine3's daemons too: the benchmarks run cf-agent by hand, side by side with berth-agent.)
 MASK=(apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer
-    e2scrub_reap.service fstrim.timer)
-TWEAKS=2 # bump when customize() changes
+    e2scrub_reap.service fstrim.timer cfengine3.service cf-execd.service cf-serverd.service cf-monitord.service)
+TWEAKS=3 # bump when customize() changes
 STAMP="suite=$SUITE variant=minbase include=$INCLUDE tweaks=$TWEAKS"
 
 log() { echo "rootfs: $*" >&2; }

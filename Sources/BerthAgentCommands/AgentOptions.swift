@@ -42,11 +42,23 @@ struct AgentOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds between passes (reported, and used by `run`).", valueName: "seconds"))
     var interval: Int?
 
+    @Option(help: ArgumentHelp("Past reports to keep in DIR/history/HOST and on the status ref's commit chain (default 50; 0 keeps none).", valueName: "count"))
+    var reportHistory: Int?
+
+    @Option(help: ArgumentHelp("Seconds between `git ls-remote` checks of a --repo remote in `run` (default 30).", valueName: "seconds"))
+    var pollInterval: Int?
+
     @Option(help: ArgumentHelp("Seconds dockerd has to restart and become healthy before the agent rolls back.", valueName: "seconds"))
     var verifyTimeout: Int?
 
     @Option(help: ArgumentHelp("Seconds after which a git fetch or push is killed (default 300).", valueName: "seconds"))
     var gitTimeout: Int?
+
+    @Option(help: ArgumentHelp("Prometheus textfile written after every pass, or none (default: berth.prom in node_exporter's /var/lib/prometheus/node-exporter when it exists).", valueName: "file"))
+    var metricsFile: String?
+
+    @Option(help: ArgumentHelp("The least severe log line written: debug, info, notice, warning or error (default info).", valueName: "level"))
+    var logLevel: String?
 
     @Option(help: ArgumentHelp("Agent configuration file (default ROOT/etc/berth/agent.yaml; missing is fine).", valueName: "path"))
     var config: String?
@@ -54,12 +66,16 @@ struct AgentOptions: ParsableArguments {
     func validate() throws {
         if state != nil && repo != nil { throw ValidationError("give --state PATH or --repo URL, not both") }
         if allowUnsigned && allowedSigners != nil { throw ValidationError("--allow-unsigned turns off what --allowed-signers asks for; give one of them") }
-        for (name, value) in [("--interval", interval), ("--verify-timeout", verifyTimeout), ("--git-timeout", gitTimeout)] {
+        for (name, value) in [("--interval", interval), ("--poll-interval", pollInterval), ("--verify-timeout", verifyTimeout), ("--git-timeout", gitTimeout)] {
             if let value, value < 1 { throw ValidationError("\(name) must be at least 1 second") }
+        }
+        if let reportHistory, !AgentSettings.reportHistoryRange.contains(reportHistory) {
+            throw ValidationError("--report-history must be from \(AgentSettings.reportHistoryRange.lowerBound) to \(AgentSettings.reportHistoryRange.upperBound)")
         }
         if let host, !ResourceName.isValid(host) {
             throw ValidationError("--host \"\(host)\" is not a valid host name; use \(ResourceName.rule)")
         }
+        try validateObservability()
     }
 
     /// Defaults, then the configuration file, then flags.
@@ -84,7 +100,10 @@ struct AgentOptions: ParsableArguments {
         if let reportRepo { settings.reportRepo = reportRepo }
         if let interval { settings.interval = .seconds(interval) }
         if let verifyTimeout { settings.verifyTimeout = .seconds(verifyTimeout) }
+        if let pollInterval { settings.pollInterval = .seconds(pollInterval) }
         if let gitTimeout { settings.gitTimeout = .seconds(gitTimeout) }
+        if let reportHistory { settings.reportHistory = reportHistory }
+        applyObservability(to: &settings)
         return try settings.validated()
     }
 
@@ -99,8 +118,10 @@ struct AgentOptions: ParsableArguments {
         return name.split(separator: ".").first.map(String.init) ?? "localhost"
     }
 
-    func environment() -> AgentEnvironment {
-        AgentEnvironment(runner: SubprocessRunner(), engine: DockerEngineClient(), expectedOwner: geteuid() == 0 ? (0, 0) : nil)
+    /// The real effects; the log at `settings`' level, naming its host (without settings: info).
+    func environment(_ settings: AgentSettings? = nil) -> AgentEnvironment {
+        AgentEnvironment(runner: SubprocessRunner(), engine: DockerEngineClient(), logger: Self.logger(settings),
+                         expectedOwner: geteuid() == 0 ? (0, 0) : nil)
     }
 }
 

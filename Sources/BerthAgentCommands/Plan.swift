@@ -22,7 +22,7 @@ struct Plan: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try options.settings()
-        let environment = options.environment()
+        let environment = options.environment(settings)
         let (report, plan) = await Pass(settings: settings, environment: environment).plan()
         await environment.engine.shutdown()
         if output.json {

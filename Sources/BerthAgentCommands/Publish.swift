@@ -24,11 +24,12 @@ struct Publish: AsyncParsableCommand {
         var settings = try options.settings()
         settings.reportGit = true
         let store = ReportStore(settings: settings)
-        guard let published = store.lastPublished(), let report = store.last() else {
+        guard var published = store.lastPublished(), let report = store.last() else {
             throw BerthError(.notFound, "no report yet in \(store.localPath); run `berth-agent reconcile`")
         }
+        published.time = report.time
         let retries = try await StatusPublisher(settings: settings, runner: SubprocessRunner())
-            .publish(published, summary: "\(report.state.rawValue) at \(report.desiredRevision ?? "-")")
+            .publish(published, summary: "\(report.state.rawValue) at \(report.desiredRevision ?? "-")", logger: options.environment().logger)
         print("published \(StatusPublisher.ref(host: settings.host)) to \(settings.reportRepositoryURL ?? "?") (retries: \(retries))")
     }
 }

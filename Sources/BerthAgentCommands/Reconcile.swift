@@ -29,14 +29,14 @@ struct Reconcile: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try options.settings()
-        let environment = options.environment()
+        let environment = options.environment(settings)
         let outcome = await Pass(settings: settings, environment: environment).reconcile(retry: retry)
         await environment.engine.shutdown()
         await PassOutput.publish(outcome, settings: settings, environment: environment)
         if output.json {
             FileHandle.standardOutput.write(Data(try outcome.report.encoded()))
         } else {
-            print(ReportFormatter.summary(outcome.report))
+            PassOutput.show(outcome.report, logger: environment.logger) { print($0) }
         }
         throw ExitCode(outcome.report.state.exitCode)
     }

@@ -22,10 +22,10 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try options.settings()
-        let environment = options.environment()
+        let environment = options.environment(settings)
         let loop = AgentLoop(settings: settings, environment: environment) { outcome in
             await PassOutput.publish(outcome, settings: settings, environment: environment)
-            FileHandle.standardError.write(Data((ReportFormatter.summary(outcome.report) + "\n").utf8))
+            PassOutput.show(outcome.report, logger: environment.logger) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         }
         await loop.run()
     }

@@ -4,11 +4,38 @@ import Foundation
 /// Where command output goes: data on stdout, warnings and errors on stderr.
 public enum Output {
     public static func print(_ text: String) {
+        if let capture { return capture.append(text + "\n") }
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
     public static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        if let capture { return capture.append(text + "\n") }
+        FileHandle.standardError.write(Data((journalPrefixed(text) + "\n").utf8))
+    }
+
+    /// While bound (`Output.$capture.withValue(…)`), what ``print(_:)`` and ``error(_:)`` would
+    /// write is collected here instead, in order: `berthctl status --watch` draws each screen
+    /// whole, from what one plain `status` would have printed.
+    @TaskLocal public static var capture: Capture?
+
+    /// The text collected while ``capture`` was bound.
+    public final class Capture: @unchecked Sendable {
+        private let lock = NSLock()
+        private var buffer = ""
+
+        public init() {}
+
+        public func append(_ text: String) {
+            lock.lock()
+            buffer += text
+            lock.unlock()
+        }
+
+        public var text: String {
+            lock.lock()
+            defer { lock.unlock() }
+            return buffer
+        }
     }
 
     public static func warnings(_ diagnostics: [Diagnostic]) {

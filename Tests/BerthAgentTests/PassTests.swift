@@ -238,7 +238,7 @@ struct PassTests {
         #expect(systemd.loadedArguments == goodArguments)
         let waited = clock.elapsed - before
         #expect(waited >= .seconds(60) && waited <= .seconds(65), "fake time waited: \(waited)")
-        #expect(Date().timeIntervalSince(started) < 1, "the test must not wait in real time")
+        #expect(Date().timeIntervalSince(started) < 10, "the test must not wait its 60 s in real time")
     }
 
     @Test("a deferred restart stays pending across a wall-clock step of an hour either way")

@@ -380,12 +380,50 @@ struct AgentSourceAndLoopTests {
         #expect(passes() == 2, "no pass without a reason (interval is an hour)")
         try fleet.write("fleet.yaml", try fleet.directory.read("fleet.yaml") + "# changed\n")
         waitFor(3, "a pass when fleet.yaml changes")
+        try fleet.write("clients/dave.pem", try fleet.directory.read("clients/ci.pem"))
+        waitFor(4, "a pass when a file under clients/ appears")
 
         kill(agent.processIdentifier, SIGTERM)
         let deadline = Date().addingTimeInterval(15)
         while agent.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
         #expect(!agent.isRunning, "SIGTERM did not end the loop")
         if !agent.isRunning { #expect(agent.terminationStatus == 0) }
+    }
+}
+
+extension AgentSourceAndLoopTests {
+    @Test("run with --repo asks the remote with git ls-remote every --poll-interval and passes when the branch moves")
+    func runPollsRemote() async throws {
+        let r = try await RepoSetup()
+        try await CLI.gitCommitAll(r.fleet.root, "one")
+        try await r.publish()
+        let stderrPath = r.work.file("agent.err")
+        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        let agent = Process()
+        agent.executableURL = URL(fileURLWithPath: "\(CLI.binDir)/berth-agent")
+        agent.arguments = ["run", "--host", "web-1", "--root", r.work.file("root"), "--repo", r.bare, "--allow-unsigned",
+                           "--report-dir", r.work.file("reports"), "--interval", "3600", "--poll-interval", "1", "--verify-timeout", "1"]
+        agent.environment = ProcessInfo.processInfo.environment.merging(CLI.gitIdentity) { $1 }
+        agent.standardOutput = FileHandle.nullDevice
+        agent.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+        try agent.run()
+        defer { if agent.isRunning { kill(agent.processIdentifier, SIGKILL) } }
+        func report() -> ReconcileReport? {
+            FileManager.default.contents(atPath: r.work.file("reports/web-1.json")).flatMap { try? ReconcileReport.decode(Array($0)) }
+        }
+        func wait(for revision: String, _ what: String) async throws {
+            let deadline = Date().addingTimeInterval(20)
+            while report()?.desiredRevision != revision, Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(report()?.desiredRevision == revision, "\(what); stderr: \((try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "")")
+        }
+        try await wait(for: try await CLI.git(r.fleet.root, "rev-parse", "HEAD"), "the first pass")
+        try r.appendComment("two")
+        try await CLI.git(r.fleet.root, "commit", "-qam", "two")
+        try await r.push()
+        let started = Date()
+        try await wait(for: try await CLI.git(r.fleet.root, "rev-parse", "HEAD"), "a pass after the branch moved")
+        #expect(Date().timeIntervalSince(started) < 10)
+        kill(agent.processIdentifier, SIGTERM)
     }
 }
 

@@ -234,7 +234,7 @@ struct BerthctlPKICommandTests {
         #expect(unknown.status == 1)
     }
 
-    @Test("env prints docker-machine style exports for bash, fish and powershell, and unsets")
+    @Test("env prints docker-machine style exports for bash, fish, powershell and cmd, and unsets")
     func envPerShell() async throws {
         let s = try Setup()
         #expect(try await s.run(["client", "new", "dave"]).status == 0)
@@ -243,21 +243,30 @@ struct BerthctlPKICommandTests {
         let bash = try await s.run(["env", "web-1", "--client", "dave"])
         #expect(bash.status == 0, "\(bash)")
         #expect(bash.stdout == """
-            export DOCKER_HOST="tcp://10.0.0.5:2376"
-            export DOCKER_TLS_VERIFY="1"
-            export DOCKER_CERT_PATH="\(dir)"
+            export DOCKER_HOST='tcp://10.0.0.5:2376'
+            export DOCKER_TLS_VERIFY='1'
+            export DOCKER_CERT_PATH='\(dir)'
             # Run this command to configure your shell:
-            # eval $(berthctl env web-1 --client dave)
+            # eval "$(berthctl env web-1 --client dave)"
 
             """)
         let fish = try await s.run(["env", "web-1", "--client", "dave", "--shell", "fish"])
-        #expect(fish.stdout.contains("set -gx DOCKER_HOST \"tcp://10.0.0.5:2376\";"))
-        #expect(fish.stdout.contains("set -gx DOCKER_CERT_PATH \"\(dir)\";"))
+        #expect(fish.stdout.contains("set -gx DOCKER_HOST 'tcp://10.0.0.5:2376';"))
+        #expect(fish.stdout.contains("set -gx DOCKER_CERT_PATH '\(dir)';"))
         #expect(fish.stdout.contains("# eval (berthctl env web-1 --client dave --shell fish)"))
         let ps = try await s.run(["env", "web-1", "--client", "dave", "--shell", "powershell"])
-        #expect(ps.stdout.contains("$Env:DOCKER_HOST = \"tcp://10.0.0.5:2376\""))
-        #expect(ps.stdout.contains("$Env:DOCKER_TLS_VERIFY = \"1\""))
+        #expect(ps.stdout.contains("$Env:DOCKER_HOST = 'tcp://10.0.0.5:2376'"))
+        #expect(ps.stdout.contains("$Env:DOCKER_TLS_VERIFY = '1'"))
         #expect(ps.stdout.contains("Invoke-Expression"))
+        let cmd = try await s.run(["env", "web-1", "--client", "dave", "--shell", "cmd"])
+        #expect(cmd.stdout == """
+            SET DOCKER_HOST=tcp://10.0.0.5:2376
+            SET DOCKER_TLS_VERIFY=1
+            SET DOCKER_CERT_PATH=\(dir)
+            REM Run this command to configure your shell:
+            REM     @FOR /f "tokens=*" %i IN ('berthctl env web-1 --client dave --shell cmd') DO @%i
+
+            """, "\(cmd)")
         let json = try await s.run(["env", "web-1", "--client", "dave", "--json"])
         let values = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: String]
         #expect(values?["DOCKER_HOST"] == "tcp://10.0.0.5:2376")
@@ -266,15 +275,17 @@ struct BerthctlPKICommandTests {
         #expect(unset.stdout.contains("unset DOCKER_HOST\nunset DOCKER_TLS_VERIFY\nunset DOCKER_CERT_PATH"))
         let unsetFish = try await s.run(["env", "--unset", "--shell", "fish"])
         #expect(unsetFish.stdout.contains("set -e DOCKER_HOST;"))
+        let unsetCmd = try await s.run(["env", "--unset", "--shell", "cmd"])
+        #expect(unsetCmd.stdout.hasPrefix("SET DOCKER_HOST=\nSET DOCKER_TLS_VERIFY=\nSET DOCKER_CERT_PATH=\nREM "), "\(unsetCmd)")
 
         // Without --client: the first of the host's clients with a directory here (alice, ci have none).
         let implicit = try await s.run(["env", "web-1"])
         #expect(implicit.status == 0, "\(implicit)")
-        #expect(implicit.stdout.contains("export DOCKER_CERT_PATH=\"\(dir)\""))
+        #expect(implicit.stdout.contains("export DOCKER_CERT_PATH='\(dir)'"))
 
         #expect(try await s.run(["host", "add", "v6", "--address", "fd00::5", "--address", "v6.example.com"]).status == 0)
         let v6 = try await s.run(["env", "v6", "--client", "dave"])
-        #expect(v6.stdout.contains("export DOCKER_HOST=\"tcp://[fd00::5]:2376\""), "\(v6)")
+        #expect(v6.stdout.contains("export DOCKER_HOST='tcp://[fd00::5]:2376'"), "\(v6)")
 
         let auto = try await s.run(["env", "web-2", "--client", "dave"])
         #expect(auto.status == 1)

@@ -119,7 +119,7 @@ struct HostileInputTests {
         try root.write("lib/systemd/system/docker.service", "[Service]\nExecStart=/usr/sbin/dockerd -H fd://\n")
         let started = Date()
         let pass = try await CLI.run("berth-agent", ["reconcile", "--host", "web-1", "--root", root.path, "--state", fleet.root, "--report-dir", root.file("reports")], timeout: .seconds(60))
-        #expect(Date().timeIntervalSince(started) < 5, "\(name): the pass took \(Date().timeIntervalSince(started)) s")
+        #expect(Date().timeIntervalSince(started) < 20, "\(name): the pass took \(Date().timeIntervalSince(started)) s")
         #expect(pass.status == 7, "\(name): \(pass)")
         let report = try ReconcileReport.decode(Array(try root.read("reports/web-1.json").utf8))
         #expect(report.error?.contains(message) == true, "\(name): \(report.error ?? "")")

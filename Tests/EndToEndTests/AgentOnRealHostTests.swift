@@ -419,4 +419,36 @@ struct AgentOnRealHostTests {
         }
         #expect(try await f.dockerVersion(as: "alice").status == 0)
     }
+
+    @Test("berth-agent.path follows the state: checkout agent.yaml names (the generator), and a change there starts a pass")
+    func pathUnitFollowsState() async throws {
+        let f = try await fixture()
+        try await f.converge()
+        for unit in ["berth-agent.service", "berth-agent.path"] {
+            try await f.host.copy("\(CLI.packageRoot)/systemd/\(unit)", to: "/etc/systemd/system/\(unit)")
+        }
+        try await f.host.copy("\(CLI.packageRoot)/systemd/berth-agent-generator", to: "/etc/systemd/system-generators/berth-agent-generator")
+        let config = try f.certs.write("agent.yaml", "host: web-1\nstate: /srv/fleet\nreportDir: /srv/reports\nverifyTimeout: 40s\n")
+        try await f.host.copy(config, to: "/etc/berth/agent.yaml")
+        // The unit's sandbox writes only Berth's own paths; the report directory needs a drop-in.
+        try await f.host.copy(try f.certs.write("report-dir.conf", "[Service]\nReadWritePaths=/srv/reports\n"),
+                              to: "/etc/systemd/system/berth-agent.service.d/report-dir.conf")
+        try await f.host.sh("systemctl daemon-reload; systemctl start berth-agent.path")
+        let unit = try await f.host.sh("systemctl cat berth-agent.path")
+        #expect(unit.contains("PathChanged=/srv/fleet/fleet.yaml") && unit.contains("PathModified=/srv/fleet/clients"), "\(unit)")
+        let before = try #require(FileManager.default.contents(atPath: f.reports.file("web-1.json")).flatMap { try? ReconcileReport.decode(Array($0)) })
+        try await Task.sleep(for: .seconds(1.1))
+        try f.setYAML(AgentHostFixture.yaml + "# touched\n")
+        let deadline = Date().addingTimeInterval(30)
+        var after: ReconcileReport?
+        while Date() < deadline {
+            after = FileManager.default.contents(atPath: f.reports.file("web-1.json")).flatMap { try? ReconcileReport.decode(Array($0)) }
+            if let after, after.time > before.time { break }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        let journal = try await f.host.sh("journalctl -u berth-agent -n 20 --no-pager")
+        try await f.host.sh("systemctl stop berth-agent.path; rm -f /etc/berth/agent.yaml /etc/systemd/system-generators/berth-agent-generator; systemctl daemon-reload")
+        #expect(after.map { $0.time > before.time } == true, "no pass after fleet.yaml changed: \(journal)")
+        #expect(after?.state == .inSync)
+    }
 }

@@ -94,6 +94,10 @@ final class TwoHostFleet: @unchecked Sendable {
 
             """)
         try await host.copy(work.file("timer-\(name).conf"), to: "/etc/systemd/system/berth-agent.timer.d/test-pace.conf")
+        // The sandboxed units write only Berth's own paths: the report directory and the local
+        // repository reports are pushed to are opened up with a drop-in, as docs/operations.md says.
+        try work.write("paths-\(name).conf", "[Service]\nReadWritePaths=/srv/reports /srv/fleet.git\n")
+        try await host.copy(work.file("paths-\(name).conf"), to: "/etc/systemd/system/berth-agent.service.d/report-paths.conf")
         try await host.sh("systemctl daemon-reload")
     }
 

@@ -35,8 +35,9 @@ public enum AgentWake: Sendable, Equatable {
     case timer, hangup, changed, terminate
 }
 
-/// The state of `berth-agent run`: one actor owns the loop, signals and watchers only post
-/// wake-ups to it. Passes run one after another; SIGTERM lets the pass in progress finish.
+/// The state of `berth-agent run`: one actor owns the loop; signals, the timer and the change
+/// watch (``ChangeWatch``) only post wake-ups to it. Passes run one after another; SIGTERM lets
+/// the pass in progress finish.
 public actor AgentLoop {
     let settings: AgentSettings
     let environment: AgentEnvironment
@@ -77,46 +78,52 @@ public actor AgentLoop {
     public func run(signals: Bool = true) async {
         if signals { installSignals() }
         let notifier = SystemdNotifier()
+        let watch = changeWatch()
+        do {
+            try watch?.start { [weak self] in Task { await self?.post(.changed) } }
+        } catch {
+            environment.logger.warning("cannot watch for changes (\(error)); passes run on the interval only")
+        }
         notifier.send("READY=1\nSTATUS=first pass")
         var schedule = PassSchedule(interval: settings.interval)
-        var lastStamp = stateStamp()
         while !terminating {
             let outcome = await Pass(settings: settings, environment: environment).reconcile()
             passes += 1
+            (watch as? RemoteWatch)?.saw(outcome.report.desiredRevision)
             await afterPass(outcome)
             notifier.send("STATUS=\(outcome.report.state.rawValue) at \(outcome.report.desiredRevision?.prefix(12) ?? "-")")
             if terminating { break }
 
             let delay = schedule.delay(after: outcome.report, jitter: Double.random(in: 0.9...1.1))
-            let stamp = lastStamp
             let clock = environment.clock
             let timer = Task { [weak self] in
-                let wakes = Int((delay.seconds).rounded(.up))
-                for _ in 0..<max(wakes, 1) {
-                    try? await clock.sleep(for: min(.seconds(1), delay))
-                    if Task.isCancelled { return }
+                // Wakes once a minute at most to keep systemd's watchdog fed.
+                var left = delay
+                while left > .zero {
+                    let nap = min(left, .seconds(60))
+                    do { try await clock.sleep(for: nap) } catch { return }
+                    left -= nap
                     notifier.watchdog()
-                    if let self, await self.stateChanged(since: stamp) { await self.post(.changed); return }
                 }
                 await self?.post(.timer)
             }
             let wake = await nextWake()
             timer.cancel()
-            lastStamp = stateStamp()
             if wake == .terminate { break }
         }
+        watch?.stop()
         notifier.send("STOPPING=1")
         await environment.engine.shutdown()
     }
 
-    /// The state file's modification time: the "path changed" trigger (looked at once a second).
-    nonisolated func stateStamp() -> Date? {
-        guard let state = settings.statePath else { return nil }
-        return (try? FileManager.default.attributesOfItem(atPath: "\(state)/\(FleetLayout.specFile)"))?[.modificationDate] as? Date
-    }
-
-    func stateChanged(since stamp: Date?) -> Bool {
-        settings.statePath != nil && stateStamp() != stamp
+    /// inotify on a `state:` checkout; `git ls-remote` every `pollInterval` on a `repo:`.
+    func changeWatch() -> (any ChangeWatch)? {
+        if let state = settings.statePath { return DirectoryWatch(directory: state) }
+        if let url = settings.repoURL {
+            return RemoteWatch(git: settings.git(runner: environment.runner), url: url, branch: settings.branch,
+                               interval: settings.pollInterval, clock: environment.clock)
+        }
+        return nil
     }
 
     private func installSignals() {

@@ -17,12 +17,17 @@ struct ApplyStage: Sendable {
     var systemctl: Systemctl { Systemctl(runner: environment.runner) }
 
     func apply(_ plan: HostPlan, desired: DesiredStage.Desired, into report: inout ReconcileReport) async {
-        let desiredHash = ManagedFile.contentHash(of: desired.files)
+        await apply(plan, target: ApplyTarget(desired), into: &report)
+    }
+
+    func apply(_ plan: HostPlan, target: ApplyTarget, into report: inout ReconcileReport) async {
+        let desiredHash = target.contentHash
         let writes = plan.actions.compactMap { action -> ManagedFile? in
             if case .write(let file, _) = action { return file }
             return nil
         }
-        if writes.contains(where: \.restartsDocker) {
+        let removes = plan.actions.contains { if case .remove = $0 { return true } else { return false } }
+        if writes.contains(where: \.restartsDocker) || removes {
             // Recorded before the writes: a pass killed halfway still leaves a restart pending.
             try? RestartLedger.store(root: settings.root).write(RestartLedger(contentHash: desiredHash, written: environment.bootClock.now()))
         }
@@ -43,6 +48,10 @@ struct ApplyStage: Sendable {
                     try write(file, reason: reason, into: &report)
                 case .write:
                     continue
+                case .remove(let path, let reason):
+                    // In plan order: a retired host's drop-in goes first, so it never names a missing file.
+                    try AtomicFile.remove(settings.hostPath(path))
+                    report.actions.append(ActionRecord(.remove, path, reason: reason))
                 case .setMode(let path, let mode, let reason):
                     guard chmod(settings.hostPath(path), mode_t(mode)) == 0 else { throw AtomicFile.posixError("chmod \(path)") }
                     report.actions.append(ActionRecord(.chmod, path, reason: reason))
@@ -69,12 +78,12 @@ struct ApplyStage: Sendable {
         guard let restartReason else { return }
         report.actions.append(ActionRecord(.restart, "docker.service", reason: restartReason))
         let verifier = Verifier(settings: settings, environment: environment)
-        switch await verifier.restartAndVerify(desired.expectation) {
+        switch await verifier.restartAndVerify(target.expectation) {
         case .healthy(let daemon):
             report.daemon = daemon
             recordVerified(pid: daemon.pid)
         case .unhealthy(let reason):
-            await rollBack(reason: reason, desired: desired, desiredHash: desiredHash, into: &report)
+            await rollBack(reason: reason, target: target, into: &report)
         }
     }
 
@@ -97,15 +106,15 @@ struct ApplyStage: Sendable {
     /// Puts the whole last-known-good set back (or, with none, removes Berth's drop-in so dockerd
     /// runs its packaged configuration), reloads, restarts, verifies against that set's own
     /// certificate, and quarantines the content that failed.
-    func rollBack(reason: String, desired: DesiredStage.Desired, desiredHash: String, into report: inout ReconcileReport) async {
+    func rollBack(reason: String, target: ApplyTarget, into report: inout ReconcileReport) async {
         report.journal = await systemctl.journal()
         report.state = .rolledBack
         report.error = reason
-        let quarantine = QuarantineInfo(revision: desired.revision, contentHash: desiredHash, reason: reason, since: environment.now())
+        let quarantine = QuarantineInfo(revision: target.revision, contentHash: target.contentHash, reason: reason, since: environment.now())
         do {
             try Quarantine.store(root: settings.root).write(quarantine)
             report.quarantine = quarantine
-            report.actions.append(ActionRecord(.quarantine, String(desired.revision.prefix(12)), reason: "its content failed verification; it is not applied again until it changes or `reconcile --retry`"))
+            report.actions.append(ActionRecord(.quarantine, String(target.revision.prefix(12)), reason: "its content failed verification; it is not applied again until it changes or `reconcile --retry`"))
         } catch {
             environment.logger.error("could not record the quarantine: \(error)")
         }
@@ -123,7 +132,7 @@ struct ApplyStage: Sendable {
                 report.actions.append(ActionRecord(.rollback, "last-known-good \(lastKnownGood.revision.prefix(12))", reason: "restored the whole set that last passed verification (\(files.count) files)"))
                 report.lastKnownGoodRevision = lastKnownGood.revision
                 expectation = HealthExpectation(declared: lastKnownGood.listeners, effective: lastKnownGood.listeners, insecure: lastKnownGood.insecure,
-                                                caPEM: lastKnownGood.caPEM, serverCertificatePEM: lastKnownGood.serverCertificatePEM, probe: desired.probe)
+                                                caPEM: lastKnownGood.caPEM, serverCertificatePEM: lastKnownGood.serverCertificatePEM, probe: target.probe)
             } else {
                 try AtomicFile.remove(settings.hostPath(HostLayout.dropIn))
                 report.actions.append(ActionRecord(.rollback, HostLayout.dropIn, reason: "no set has passed verification on this host yet: removed Berth's drop-in, so dockerd runs its packaged configuration"))

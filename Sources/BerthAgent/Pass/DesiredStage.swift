@@ -33,6 +33,11 @@ struct DesiredStage: Sendable {
     enum Failure: Error {
         /// fleet.yaml is invalid for this host: nothing may change.
         case invalid(String)
+        /// fleet.yaml is valid but does not declare this host: nothing may change (a host is
+        /// never torn down for being missing; `retired: true` says so). Carries the known hosts.
+        case notDeclared(known: [String])
+        /// The host is `retired: true`: no managed set, no key or CSR; ``RetirementStage`` takes over.
+        case retired(RetirementStage.Input)
         /// Something else stopped the stage (a missing unit, an unreadable key).
         case failed(String)
     }
@@ -43,9 +48,15 @@ struct DesiredStage: Sendable {
         let host: ResolvedHost
         do {
             loaded = try repository.loadValid(for: settings.host)
-            host = try loaded.resolve(host: settings.host)
         } catch {
             return .failure(.invalid("\(error)"))
+        }
+        guard let resolved = loaded.spec.resolve(host: settings.host) else {
+            return .failure(.notDeclared(known: loaded.spec.hosts.map(\.name)))
+        }
+        host = resolved
+        if host.retired {
+            return .failure(.retired(RetirementStage.Input(host: host, fleet: loaded.spec.fleet, revision: revision, warnings: loaded.warnings)))
         }
         do {
             // Everything the repository and the host say is read and checked first: a bad input

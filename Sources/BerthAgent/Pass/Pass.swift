@@ -36,6 +36,8 @@ public struct Pass: Sendable {
 
     enum Preparation: Sendable {
         case ready(Prepared)
+        /// The host is `retired: true` and its retirement is not done yet (``RetirementStage``).
+        case retiring(RetirementStage.Prepared)
         case finished(ReconcileReport)
     }
 
@@ -45,6 +47,7 @@ public struct Pass: Sendable {
     public func plan() async -> (report: ReconcileReport, plan: HostPlan?) {
         switch await prepare(create: false) {
         case .finished(let report): return (report, nil)
+        case .retiring(let prepared): return (prepared.report, prepared.plan)
         case .ready(let prepared):
             var report = prepared.report
             report.state = expectedState(prepared)
@@ -71,13 +74,18 @@ public struct Pass: Sendable {
             return Outcome(report: report, published: nil)  // Another pass is writing the report; do not race it.
         }
         defer { withExtendedLifetime(lock) {} }
+        let started = ContinuousClock.now
         if retry { try? Quarantine.store(root: settings.root).remove() }
         var report: ReconcileReport
         switch await prepare(create: true) {
         case .finished(let finished): report = finished
+        case .retiring(let prepared): report = await RetirementStage(settings: settings, environment: environment).apply(prepared)
         case .ready(let prepared): report = await apply(prepared)
         }
         let published = finish(&report)
+        // Under the lock, so two passes never count into the metrics' ledger at once.
+        PassLog.details(report, logger: environment.logger)
+        MetricsWriter(settings: settings, logger: environment.logger).record(report, duration: ContinuousClock.now - started)
         return Outcome(report: report, published: published)
     }
 
@@ -123,8 +131,13 @@ public struct Pass: Sendable {
             report.message = "could not prepare the pass: \(error)"
             report.error = error
             return .finished(report)
+        case .failure(.notDeclared(let known)):
+            return .finished(RetirementStage(settings: settings, environment: environment).notDeclared(known: known, report: report))
+        case .failure(.retired(let input)):
+            return await RetirementStage(settings: settings, environment: environment).prepare(input, report: report)
         case .success(let value):
             desired = value
+            if create { RetirementStage(settings: settings, environment: environment).returnToService(into: &report) }
         }
         report.fleet = desired.fleet
         if !desired.warnings.isEmpty {
@@ -209,7 +222,7 @@ public struct Pass: Sendable {
     /// Sets the applied revision and next pass, writes the report.
     func finish(_ report: inout ReconcileReport) -> PublishedReport? {
         switch report.state {
-        case .inSync, .repaired, .awaitingCertificate:
+        case .inSync, .repaired, .awaitingCertificate, .retired:
             report.appliedRevision = report.desiredRevision
         case .rolledBack:
             report.appliedRevision = report.lastKnownGoodRevision ?? report.appliedRevision
@@ -219,7 +232,7 @@ public struct Pass: Sendable {
         if report.message.isEmpty { report.message = defaultMessage(report) }
         report.nextPassAt = report.time.addingTimeInterval(settings.interval.seconds)
         do {
-            return try ReportStore(settings: settings).write(&report)
+            return try ReportStore(settings: settings).write(&report, logger: environment.logger)
         } catch {
             environment.logger.error("could not write the report: \(error)")
             return nil

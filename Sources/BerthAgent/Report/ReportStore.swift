@@ -2,12 +2,18 @@ import BerthCore
 import BerthHost
 import BerthPKI
 import Foundation
+import Logging
 
 /// A report as it leaves the host: the exact JSON bytes and their signature.
 public struct PublishedReport: Sendable {
     public var json: [UInt8]
     /// `HOST.json.sig`; nil while the host has no key yet.
     public var signature: String?
+    /// The pass is a history entry of its own (``ReportHistory/isEvent(_:)``); a repeat replaces
+    /// the previous repeat at the head of the status ref's chain instead of adding to it.
+    public var event = true
+    /// The report's time: the date of its commit on the status ref.
+    public var time: Date?
 }
 
 /// Where reports are kept: the agent's own copy in `/var/lib/berth/last-report.json` (for
@@ -40,7 +46,7 @@ public struct ReportStore: Sendable {
     /// each file atomically (the signature first). A shared directory that cannot be written is
     /// an error for the caller to log; the local copy never fails silently.
     @discardableResult
-    public func write(_ report: inout ReconcileReport) throws -> PublishedReport {
+    public func write(_ report: inout ReconcileReport, logger: Logger? = nil) throws -> PublishedReport {
         var bytes = try report.encoded()
         do {
             try ReportGuard.check(bytes, what: "the report")
@@ -52,10 +58,18 @@ public struct ReportStore: Sendable {
         let key = (try? BoundedFile.readText(settings.hostPath(HostLayout.hostKey), limit: BoundedFile.pemLimit)) ?? nil
         let signature = try key.map { try ReportSignature.sign(bytes, privateKeyPEM: $0).text }
         try put(bytes, signature: signature, at: localPath, mode: 0o600, directoryMode: 0o700)
+        let history = ReportHistory(settings: settings)
+        let event = history.isEvent(report)
         if let dir = settings.reportDir {
             try put(bytes, signature: signature, at: "\(dir)/\(settings.host).json", mode: 0o644, directoryMode: 0o755)
+            if event {
+                // History is a record beside the report: failing to keep it must not lose the report.
+                do { try history.record(bytes, signature: signature, time: report.time, in: dir) } catch {
+                    logger?.error("could not add the report to \(history.directory(in: dir)): \(error)")
+                }
+            }
         }
-        return PublishedReport(json: bytes, signature: signature)
+        return PublishedReport(json: bytes, signature: signature, event: event, time: report.time)
     }
 
     func put(_ bytes: [UInt8], signature: String?, at path: String, mode: UInt16, directoryMode: UInt16) throws {

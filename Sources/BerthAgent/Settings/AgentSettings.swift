@@ -1,6 +1,7 @@
 import BerthCore
 import BerthHost
 import Foundation
+import Logging
 import Yams
 
 /// How an agent is set up: where desired state comes from, which host it is, who may sign that
@@ -26,11 +27,20 @@ public struct AgentSettings: Sendable, Equatable {
     /// fleet repository (default: the fleet repository, `repo`).
     public var reportRepo: String?
     public var interval: Duration = .seconds(300)
+    /// How often `run` asks a `repo:` remote whether the branch moved (`git ls-remote`).
+    public var pollInterval: Duration = .seconds(30)
     public var verifyTimeout: Duration = .seconds(60)
     /// A git fetch or push still running after this is killed (the source is then stale).
     public var gitTimeout: Duration = .seconds(300)
     public var lockTimeout: Duration = .seconds(120)
     public var dockerSocket: String = HostLayout.dockerSocket
+    /// How many past reports are kept: the newest entries of the report directory's
+    /// `history/HOST/` and of the commit chain on `refs/berth/status/HOST` (0: the current one only).
+    public var reportHistory: Int = AgentSettings.defaultReportHistory
+    /// Where the Prometheus textfile goes after every pass (see ``metricsPath``).
+    public var metricsFile: MetricsFileSetting = .automatic
+    /// The least severe log line written (`debug` shows each pass's detail).
+    public var logLevel: Logger.Level = .info
 
     public init(host: String) { self.host = host }
 
@@ -52,9 +62,13 @@ public struct AgentSettings: Sendable, Equatable {
         Key(name: "reportGit") { $0.reportGit = try $1.bool() },
         Key(name: "reportRepo") { $0.reportRepo = try $1.text() },
         Key(name: "interval") { $0.interval = try $1.duration() },
+        Key(name: "pollInterval") { $0.pollInterval = try $1.duration() },
         Key(name: "verifyTimeout") { $0.verifyTimeout = try $1.duration() },
         Key(name: "gitTimeout") { $0.gitTimeout = try $1.duration() },
         Key(name: "dockerSocket") { $0.dockerSocket = try $1.text() },
+        Key(name: "reportHistory") { $0.reportHistory = try $1.count(in: AgentSettings.reportHistoryRange) },
+        Key(name: "metricsFile") { $0.metricsFile = try $1.metricsFile() },
+        Key(name: "logLevel") { $0.logLevel = try $1.logLevel() },
     ]
 
     /// The keys `agent.yaml` accepts (unknown keys are errors, as in fleet.yaml).
@@ -67,7 +81,7 @@ public struct AgentSettings: Sendable, Equatable {
             throw BerthError(.invalidInput, "\(file):\(anchor.line):\(anchor.column): YAML anchors and aliases are not accepted; write each value out")
         }
         let node: Node?
-        do { node = try Yams.compose(yaml: configText) } catch {
+        do { node = try Yams.compose(yaml: configText, .basic) } catch {  // see FleetParser: no tag regexes
             throw BerthError(.invalidInput, "\(file): not valid YAML: \(error)")
         }
         guard let node else { return }

@@ -47,6 +47,8 @@ public enum ReportTrust: Sendable, Equatable, Codable {
 public struct CheckedReport: Sendable {
     public var fetched: FetchedReport
     public var trust: ReportTrust
+    /// The text of `certs/HOST.pem` the report was checked against, when the host has one.
+    public var certificate: String?
     public var report: ReconcileReport? { fetched.report }
 
     public init(fetched: FetchedReport, trust: ReportTrust) {

@@ -29,7 +29,13 @@ public struct FleetStatus: Sendable, Codable {
     /// whose last pass was `repaired` counts: it found drift, fixed it and verified dockerd, so it
     /// matches the revision now. A report that does not verify never counts.
     public var allInSync: Bool {
-        rows.allSatisfy { ($0.state == .inSync || $0.state == .repaired) && $0.appliedRevision == revision && $0.trust == .verified }
+        rows.allSatisfy(isInSync)
+    }
+
+    /// Whether one host counts as in sync with the current revision (see ``allInSync``).
+    public func isInSync(_ row: Row) -> Bool {
+        // A retired host that says so is what fleet.yaml asks of it.
+        (row.state == .inSync || row.state == .repaired || row.state == .retired) && row.appliedRevision == revision && row.trust == .verified
     }
 
     /// The default stale limit: three of the default 5-minute timer's intervals.
@@ -60,12 +66,18 @@ public struct FleetStatus: Sendable, Codable {
                     message = "last report \(Int(age))s ago (stale after \(Int(staleAfter))s): was \(report.state.rawValue)"
                 }
             }
-            let kinds = Dictionary(grouping: report.drift, by: \.kind).map { "\($0.key.rawValue)×\($0.value.count)" }.sorted()
             return Row(host: name, state: state, appliedRevision: report.appliedRevision, desiredRevision: report.desiredRevision,
-                       driftSummary: kinds.isEmpty ? "-" : kinds.joined(separator: ","), certificateExpires: report.serverCertificate?.notAfter,
+                       driftSummary: driftSummary(report.drift), certificateExpires: report.serverCertificate?.notAfter,
                        lastSeen: report.time, message: message, trust: checked.trust, commitTrust: report.source.trust,
                        quarantinedRevision: report.quarantine?.revision)
         }
         return FleetStatus(revision: revision, rows: rows)
+    }
+
+    /// `file-content×2,daemon-down×1`: the drift's kinds with their counts, by kind; `-` for none
+    /// (most hosts, so that case allocates nothing).
+    static func driftSummary(_ drift: [DriftItem]) -> String {
+        if drift.isEmpty { return "-" }
+        return Dictionary(grouping: drift, by: \.kind).map { "\($0.key.rawValue)×\($0.value.count)" }.sorted().joined(separator: ",")
     }
 }

@@ -77,6 +77,40 @@ public struct FleetEditor {
         }
     }
 
+    /// Marks a host `retired: true`: a new key at the end of its entry, or an existing
+    /// `retired:` set to true. The entry keeps every other setting, so un-retiring is deleting the line.
+    public mutating func retireHost(_ name: String) throws {
+        let doc = try document()
+        guard let key = doc.keyLocations["hosts.\(name)"] else {
+            let known = doc.spec!.hosts.map(\.name)
+            throw BerthError(.notFound, "host \"\(name)\" is not in fleet.yaml" + (known.isEmpty ? " (it has no hosts)" : "; known hosts: \(known.joined(separator: ", "))"))
+        }
+        var all = lines
+        let k = key.line - 1
+        let hostIndent = all[k].prefix { $0 == " " }.count
+        let afterColon = all[k].drop { $0 != ":" }.dropFirst().trimmingCharacters(in: .whitespaces)
+        if afterColon.hasPrefix("{") && !afterColon.hasPrefix("{}") {
+            throw BerthError(.unitUnparsable, "fleet.yaml:\(k + 1): hosts.\(name) is written in flow style ({...}); rewrite it as a block mapping to let berthctl edit it, or add retired: true yourself")
+        }
+        if let existing = doc.keyLocations["hosts.\(name).retired"] {
+            let r = existing.line - 1
+            let prefix = String(all[r].prefix { $0 == " " })
+            all[r] = "\(prefix)retired: true\(trailingComment(all[r]))"
+            lines = all
+            return
+        }
+        if afterColon.hasPrefix("{}") || afterColon == "~" || afterColon == "null" {
+            all[k] = String(all[k].prefix(hostIndent)) + name + ":"
+        }
+        let end = blockEnd(all, keyLine: k)
+        var childIndent = hostIndent + indentStep(all)
+        if end > k, let child = all[(k + 1)...end].first(where: Self.isContent) {
+            childIndent = child.prefix { $0 == " " }.count
+        }
+        all.insert("\(pad(childIndent))retired: true", at: end + 1)
+        lines = all
+    }
+
     // MARK: Lists
 
     /// Sets the list at `field` (`defaults.clients`, `hosts.web-1.clients`, …), creating the key

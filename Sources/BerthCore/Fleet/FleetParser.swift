@@ -40,7 +40,10 @@ public enum FleetParser {
         }
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            // The basic resolver: every plain scalar stays a string, and Berth reads each field
+            // itself. Yams' default resolver compiles its regular expressions (ICU) at first use:
+            // a fifth of a no-op pass's instructions, for tags nothing here reads.
+            root = try Yams.compose(yaml: text, .basic)
         } catch {
             context.yamlError(error)
             return context.document(spec: nil)
@@ -154,7 +157,7 @@ private final class ParseContext {
 
     func kind(_ node: Node) -> String {
         switch node {
-        case .scalar(let s): return s.string.isEmpty || s.tag.description.hasSuffix(":null") ? "nothing" : "the scalar \"\(s.string)\""
+        case .scalar(let s): return s.style == .plain && ["", "~", "null"].contains(s.string) ? "nothing" : "the scalar \"\(s.string)\""
         case .mapping: return "a mapping"
         case .sequence: return "a list"
         case .alias: return "an alias"
@@ -268,6 +271,7 @@ private final class ParseContext {
             entry.settings = parsed.settings
             entry.addresses = parsed.addresses
             entry.insecure = parsed.insecure
+            entry.retired = parsed.retired
             hosts.append(entry)
         }
         return hosts
@@ -275,12 +279,13 @@ private final class ParseContext {
 
     static let settingKeys = ["listeners", "clients", "tls", "restart", "daemon"]
 
-    func parseSettings(_ node: Node, field: String, allowHostKeys: Bool) -> (settings: HostSettings, addresses: HostAddresses?, insecure: Bool) {
+    func parseSettings(_ node: Node, field: String, allowHostKeys: Bool) -> (settings: HostSettings, addresses: HostAddresses?, insecure: Bool, retired: Bool) {
         var settings = HostSettings()
         var addresses: HostAddresses?
         var insecure = false
-        let allowed = allowHostKeys ? ["addresses", "insecure"] + Self.settingKeys : Self.settingKeys + ["insecure", "addresses"]
-        guard let entries = mapping(node, field: field, allowed: allowed) else { return (settings, nil, false) }
+        var retired = false
+        let allowed = allowHostKeys ? ["addresses", "insecure", "retired"] + Self.settingKeys : Self.settingKeys + ["insecure", "addresses", "retired"]
+        guard let entries = mapping(node, field: field, allowed: allowed) else { return (settings, nil, false, false) }
         for (key, keyNode, value) in entries {
             let path = "\(field).\(key)"
             switch key {
@@ -303,10 +308,18 @@ private final class ParseContext {
                 } else {
                     error(value, field: path, "expected true or false; got \(kind(value))")
                 }
+            case "retired":
+                if !allowHostKeys {
+                    error(keyNode, field: path, "retired is set per host, never fleet-wide; retire one host with `berthctl host retire NAME`")
+                } else if case .scalar(let s) = value, s.string == "true" || s.string == "false" {
+                    retired = s.string == "true"
+                } else {
+                    error(value, field: path, "expected true or false; got \(kind(value))")
+                }
             default: break
             }
         }
-        return (settings, addresses, insecure)
+        return (settings, addresses, insecure, retired)
     }
 
     func parseListeners(_ node: Node, field: String) -> [Listener]? {

@@ -72,12 +72,16 @@ public struct HostEntry: Sendable, Equatable {
     public var addresses: HostAddresses?
     /// Serve TCP listeners without TLS. Only a host can say it, never `defaults`, and every command warns.
     public var insecure: Bool
+    /// Take the host out of service (`berthctl host retire`): its agent removes Berth's files and
+    /// then only reports. Only a host can say it.
+    public var retired: Bool
     public var settings: HostSettings
 
-    public init(name: String, addresses: HostAddresses? = nil, insecure: Bool = false, settings: HostSettings = .init()) {
+    public init(name: String, addresses: HostAddresses? = nil, insecure: Bool = false, retired: Bool = false, settings: HostSettings = .init()) {
         self.name = name
         self.addresses = addresses
         self.insecure = insecure
+        self.retired = retired
         self.settings = settings
     }
 }

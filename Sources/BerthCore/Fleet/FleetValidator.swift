@@ -28,9 +28,10 @@ public enum FleetValidator {
         for entry in spec.hosts {
             let field = "hosts.\(entry.name)"
             checkClients(entry.settings.clients, field: "\(field).clients")
-            guard let host = spec.resolve(host: entry.name) else { continue }
+            let host = spec.resolve(entry)
             let listenersField = entry.settings.listeners != nil ? "\(field).listeners" : "defaults.listeners"
-            if host.needsServerCertificate && entry.addresses == nil {
+            // A retired host serves no TLS any more: it needs no addresses for a certificate.
+            if host.needsServerCertificate && entry.addresses == nil && !entry.retired {
                 error(field, "has tcp:// listeners (\(listenersField)), served with mutual TLS, but no addresses for its server certificate; add addresses: [IP or DNS name] or addresses: auto")
             }
             if entry.insecure && host.tcpListeners.isEmpty {

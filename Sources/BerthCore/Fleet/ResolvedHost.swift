@@ -17,6 +17,8 @@ public struct ResolvedHost: Sendable, Equatable, Codable {
     public var restartWindow: RestartWindow?
     public var labels: [String]
     public var insecure: Bool
+    /// `retired: true`: the agent takes Berth's configuration off the host and only reports.
+    public var retired: Bool
 
     public var tcpListeners: [Listener] { listeners.filter(\.isTCP) }
 
@@ -30,7 +32,13 @@ public struct ResolvedHost: Sendable, Equatable, Codable {
 extension FleetSpec {
     /// Merges `defaults` with the host's entry. Returns nil for a host not in the fleet.
     public func resolve(host name: String) -> ResolvedHost? {
-        guard let entry = host(named: name) else { return nil }
+        host(named: name).map(resolve)
+    }
+
+    /// Merges `defaults` with one of this fleet's entries. Callers walking every host use this
+    /// rather than ``resolve(host:)``, whose lookup by name would make the walk quadratic
+    /// (seconds at 10,000 hosts; docs/scale.md).
+    public func resolve(_ entry: HostEntry) -> ResolvedHost {
         let s = defaults.overridden(by: entry.settings)
         return ResolvedHost(
             fleet: fleet,
@@ -44,7 +52,8 @@ extension FleetSpec {
             restartPolicy: s.restartPolicy ?? .whenSafe,
             restartWindow: s.restartWindow,
             labels: s.labels ?? [],
-            insecure: entry.insecure
+            insecure: entry.insecure,
+            retired: entry.retired
         )
     }
 }

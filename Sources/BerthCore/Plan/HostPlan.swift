@@ -1,7 +1,9 @@
 /// One way the host differs from its desired state, with the evidence.
 public struct DriftItem: Sendable, Equatable, Codable {
-    public enum Kind: String, Sendable, Codable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
         case fileMissing = "file-missing"
+        /// A file Berth no longer wants on the host (a retired host's drop-in and TLS files).
+        case filePresent = "file-present"
         case fileContent = "file-content"
         case fileMode = "file-mode"
         case fileOwner = "file-owner"
@@ -39,6 +41,8 @@ public enum PlannedAction: Sendable, Equatable {
     case write(ManagedFile, reason: String)
     case setMode(path: String, mode: UInt16, reason: String)
     case setOwner(path: String, reason: String)
+    /// Removes a file Berth wrote (a retired host's drop-in and TLS files).
+    case remove(path: String, reason: String)
     case daemonReload(reason: String)
     case restartDocker(reason: String)
 
@@ -47,6 +51,7 @@ public enum PlannedAction: Sendable, Equatable {
         case .write(let file, let reason): return "write \(file.path) (0\(String(file.mode, radix: 8))): \(reason)"
         case .setMode(let path, let mode, let reason): return "chmod 0\(String(mode, radix: 8)) \(path): \(reason)"
         case .setOwner(let path, let reason): return "chown root:root \(path): \(reason)"
+        case .remove(let path, let reason): return "remove \(path): \(reason)"
         case .daemonReload(let reason): return "systemctl daemon-reload: \(reason)"
         case .restartDocker(let reason): return "systemctl restart docker: \(reason)"
         }

@@ -141,7 +141,13 @@ public enum Planner {
             return .restart(because: (["dockerd is \(obs.unit.activeState)"] + reasons).joined(separator: "; "))
         }
         guard !reasons.isEmpty else { return .notNeeded }
-        let because = reasons.joined(separator: "; ")
+        return policyDecision(because: reasons.joined(separator: "; "), input)
+    }
+
+    /// Whether the host's restart policy lets dockerd restart now for `because`: `always`;
+    /// `when-safe` with live-restore on, no container running, or inside the window; `manual` never.
+    static func policyDecision(because: String, _ input: PlanInput) -> RestartDecision {
+        let obs = input.observation
         let host = input.host
         switch host.restartPolicy {
         case .always:

@@ -9,6 +9,9 @@ public enum HostState: String, Sendable, Codable, CaseIterable {
     case invalidState = "invalid-state"
     /// The desired state is not signed by an allowed signer: nothing was applied.
     case untrusted
+    /// The host is `retired: true` in fleet.yaml: Berth's drop-in and TLS files are gone, dockerd
+    /// was verified on its packaged configuration, and the agent only reports from now on.
+    case retired
     /// Controller-side only: no report within the stale limit.
     case stale
     /// Controller-side only: never reported.
@@ -19,7 +22,7 @@ public enum HostState: String, Sendable, Codable, CaseIterable {
     /// `berth-agent reconcile`'s exit code for this outcome (the README's table).
     public var exitCode: Int32 {
         switch self {
-        case .inSync, .repaired: return 0
+        case .inSync, .repaired, .retired: return 0
         case .pendingRestart: return 3
         case .awaitingCertificate: return 4
         case .rolledBack: return 5

@@ -31,7 +31,8 @@ public enum KeyMaterialSniffer {
         if let pem = PrivateKeyScanner.scan(bytes).first { return .pem(label: pem.label) }
         if let format = DERKeyShape.find(in: bytes) { return .der(format: format) }
         for chunk in base64Chunks(bytes) {
-            if let der = Data(base64Encoded: chunk), let format = DERKeyShape.find(in: Array(der), anchoredAtStart: true) {
+            // Not anchored: a run may start with other base64 lines (whole lines keep the alignment).
+            if let der = Data(base64Encoded: chunk), let format = DERKeyShape.find(in: Array(der)) {
                 return .base64DER(format: format)
             }
         }
@@ -40,34 +41,37 @@ public enum KeyMaterialSniffer {
 
     /// Base64 texts worth decoding: long tokens on one line, and runs of lines that are all
     /// base64 (a PEM body without its armor), JSON `\n` and `\/` escapes undone first.
+    ///
+    /// A run is decoded twice: as it stands, and with a diff marker (`+`, `-`, space) taken off
+    /// each line that has one. Only one of the two can be the key (`+` is also a base64
+    /// character), so both are tried rather than guessed between.
     static func base64Chunks(_ bytes: [UInt8]) -> [String] {
-        let text = String(decoding: bytes, as: UTF8.self)
-            .replacingOccurrences(of: "\\/", with: "/")
-            .replacingOccurrences(of: "\\n", with: "\n")
-            .replacingOccurrences(of: "\\r", with: "\n")
+        let text = String(decoding: unescaped(bytes), as: UTF8.self)
         var chunks: [String] = []
-        var block = ""
+        var raw = "", unmarked = ""
         func flush() {
-            if block.count >= minimumLength { chunks.append(block) }
-            block = ""
+            for block in [raw, unmarked] where block.count >= minimumLength { chunks.append(block) }
+            raw = ""
+            unmarked = ""
         }
         for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
             var line = Substring(rawLine)
-            // A diff line carries one marker in front; JSON quotes and indentation around it.
-            line = line.drop { $0 == " " || $0 == "\"" }
-            if let first = line.first, first == "+" || first == "-" {
-                let rest = line.dropFirst()
-                if !rest.isEmpty, rest.allSatisfy(isBase64) { line = rest }
-            }
-            while let last = line.last, last == "\"" || last == "," || last == " " { line = line.dropLast() }
-            if !line.isEmpty, line.allSatisfy(isBase64) {
-                block += line
+            // JSON around the value: the end of a string (`",`), and everything up to the quote
+            // that opens it (`"error" : "MIGH…`).
+            while let last = line.last, "\", }]".contains(last) { line = line.dropLast() }
+            if let quote = line.lastIndex(of: "\"") { line = line[line.index(after: quote)...] }
+            let indentless = line.drop { $0 == " " || $0 == "\t" }
+            var stripped = indentless
+            if let first = stripped.first, first == "+" || first == "-" { stripped = stripped.dropFirst() }
+            if !stripped.isEmpty, stripped.allSatisfy(isBase64) {
+                raw += indentless.allSatisfy(isBase64) ? indentless : stripped
+                unmarked += stripped
                 continue
             }
             flush()
-            // Long tokens inside the line.
+            // Long tokens anywhere in the line.
             var token = ""
-            for character in line {
+            for character in rawLine {
                 if isBase64(character) { token.append(character) } else {
                     if token.count >= minimumLength { chunks.append(token) }
                     token = ""
@@ -79,6 +83,27 @@ public enum KeyMaterialSniffer {
         return chunks.map(padded)
     }
 
+    /// JSON's escapes that can sit inside base64 text undone: `\\/` to `/`, `\\n` and `\\r` to a line
+    /// break. (Byte by byte: Foundation's replacingOccurrences goes through NSString and ICU.)
+    static func unescaped(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\\"), index + 1 < bytes.count {
+                switch bytes[index + 1] {
+                case UInt8(ascii: "/"): out.append(UInt8(ascii: "/")); index += 2; continue
+                case UInt8(ascii: "n"), UInt8(ascii: "r"): out.append(UInt8(ascii: "\n")); index += 2; continue
+                default: break
+                }
+            }
+            out.append(byte)
+            index += 1
+        }
+        return out
+    }
+
     /// The shortest DER private key Berth could meet (P-256 SEC1) is 121 bytes, 164 in base64.
     static let minimumLength = 100
 
@@ -87,7 +112,7 @@ public enum KeyMaterialSniffer {
     }
 
     static func padded(_ text: String) -> String {
-        let unpadded = text.replacingOccurrences(of: "=", with: "")
+        let unpadded = text.filter { $0 != "=" }
         let remainder = unpadded.count % 4
         return remainder == 0 ? unpadded : unpadded + String(repeating: "=", count: 4 - remainder)
     }

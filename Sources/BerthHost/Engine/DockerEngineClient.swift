@@ -1,133 +1,141 @@
-import AsyncHTTPClient
 import BerthCore
 import BerthPKI
 import Foundation
-import Logging
 import NIOCore
-import NIOPosix
+import NIOEmbedded
 import NIOSSL
 
-/// The real Engine API client: async-http-client over the unix socket and over mutual TLS.
-public final class DockerEngineClient: EngineClient, @unchecked Sendable {
-    private let client: HTTPClient
-    private let timeout: TimeAmount
+/// The real Engine API client: plain HTTP/1.1 over the unix socket (``UnixSocketHTTP``), and
+/// one mutual-TLS connection per TCP listener (``TLSProbe``).
+public struct DockerEngineClient: EngineClient {
+    private let timeout: Duration
 
-    public init(timeout: TimeAmount = .seconds(5)) {
+    public init(timeout: Duration = .seconds(5)) {
         self.timeout = timeout
-        var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: timeout, read: timeout)
-        client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
     }
 
-    public func shutdown() async {
-        try? await client.shutdown()
-    }
+    public func shutdown() async {}
 
-    private func get(socket: String, path: String) async throws -> [UInt8] {
-        guard let url = URL(httpURLWithSocketPath: socket, uri: path) else {
-            throw BerthError(.io, "cannot build a URL for the socket \(socket)")
+    private func get(socket: String, path: String) throws -> [UInt8] {
+        let response = try UnixSocketHTTP.get(socket: socket, path: path, timeout: timeout)
+        guard response.status == 200 else {
+            throw BerthError(.io, "GET \(path) on \(socket) answered \(response.status)")
         }
-        var request = HTTPClientRequest(url: url.absoluteString)
-        // HTTP/1.1 needs a Host header and dockerd (Go's net/http) answers 400 without one; the
-        // client derives none from a socket URL, so name one (dockerd ignores its value).
-        request.headers.replaceOrAdd(name: "Host", value: "docker")
-        let response = try await client.execute(request, timeout: timeout)
-        let body = try await response.body.collect(upTo: 4 << 20)
-        guard response.status == .ok else {
-            throw BerthError(.io, "GET \(path) on \(socket) answered \(response.status.code)")
-        }
-        return Array(buffer: body)
+        return response.body
     }
 
     public func ping(socket: String) async throws {
-        let body = try await get(socket: socket, path: "/_ping")
-        guard String(decoding: body, as: UTF8.self) == "OK" else {
+        guard String(decoding: try get(socket: socket, path: "/_ping"), as: UTF8.self) == "OK" else {
             throw BerthError(.io, "GET /_ping on \(socket) did not answer OK")
         }
     }
 
     public func info(socket: String) async throws -> EngineState {
-        struct Info: Decodable {
-            var ServerVersion: String?
-            var ContainersRunning: Int?
-            var LiveRestoreEnabled: Bool?
+        let body = try get(socket: socket, path: "/info")
+        guard let info = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            throw BerthError(.io, "GET /info on \(socket) did not answer a JSON object")
         }
-        let info = try JSONDecoder().decode(Info.self, from: Data(try await get(socket: socket, path: "/info")))
-        return EngineState(version: info.ServerVersion ?? "?", containersRunning: info.ContainersRunning ?? 0, liveRestore: info.LiveRestoreEnabled ?? false)
+        return EngineState(version: info["ServerVersion"] as? String ?? "?", containersRunning: info["ContainersRunning"] as? Int ?? 0,
+                           liveRestore: info["LiveRestoreEnabled"] as? Bool ?? false)
     }
 
     public func probeTLS(host: String, port: Int, identity: ProbeIdentity, caPEM: String, expectedFingerprint: String?) async -> ProbeOutcome {
         let target = host == "0.0.0.0" ? "127.0.0.1" : (host == "::" ? "::1" : host)
-        let urlHost = target.contains(":") ? "[\(target)]" : target
         do {
-            var tls = TLSConfiguration.makeClientConfiguration()
-            tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(identity.certificatePEM.utf8)).map { .certificate($0) }
-            tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(identity.privateKeyPEM.utf8), format: .pem))
-            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8)))
-            // Hosts are reached by whichever address the probe uses (127.0.0.1 for 0.0.0.0); the
-            // certificate's identity is checked below by comparing it with the one installed.
-            tls.certificateVerification = .noHostnameVerification
-            if let expected = expectedFingerprint {
-                let presented = try await TLSPeerCertificate.fetch(host: target, port: port, configuration: tls, timeout: timeout)
-                guard Fingerprint.sha256(presented) == expected else {
-                    return .failed(reason: "tcp://\(urlHost):\(port) presents a different certificate than the one the drop-in names")
-                }
-            }
-            var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-            configuration.timeout = .init(connect: timeout, read: timeout)
-            let tlsClient = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
-            defer { _ = tlsClient.shutdown() as EventLoopFuture<Void> }
-            let response = try await tlsClient.execute(HTTPClientRequest(url: "https://\(urlHost):\(port)/_ping"), timeout: timeout)
-            let body = try await response.body.collect(upTo: 1024)
-            guard response.status == .ok, String(buffer: body) == "OK" else {
-                return .failed(reason: "https://\(urlHost):\(port)/_ping answered \(response.status.code)")
-            }
-            return .passed
+            return try TLSProbe.ping(host: target, port: port, identity: identity, expectedFingerprint: expectedFingerprint, timeout: timeout)
         } catch {
+            let urlHost = target.contains(":") ? "[\(target)]" : target
             return .failed(reason: "mTLS /_ping on \(urlHost):\(port) failed: \(error)")
         }
     }
 }
 
-/// Reads the leaf certificate a TLS server presents (handshake only, no application data).
-enum TLSPeerCertificate {
-    static func fetch(host: String, port: Int, configuration: TLSConfiguration, timeout: TimeAmount) async throws -> [UInt8] {
-        let context = try NIOSSLContext(configuration: configuration)
-        let group = MultiThreadedEventLoopGroup.singleton
-        let promise = group.next().makePromise(of: [UInt8].self)
-        let bootstrap = ClientBootstrap(group: group)
-            .connectTimeout(timeout)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let handler = try NIOSSLClientHandler(context: context, serverHostname: nil) { certificates, verification in
-                        if let leaf = certificates.first, let der = try? leaf.toDERBytes() {
-                            promise.succeed(der)
-                        }
-                        // This connection only records what the server presents; the caller compares it
-                        // byte for byte with the installed certificate, and the /_ping request that
-                        // follows runs the full chain check against the fleet CA.
-                        verification.succeed(.certificateVerified)
-                    }
-                    try channel.pipeline.syncOperations.addHandler(handler)
-                }
-            }
-        let channel: any Channel
+/// `GET /_ping` over mutual TLS on one connection, presenting the agent's probe identity and
+/// checking, during the handshake, that the listener presents exactly the certificate installed.
+///
+/// One handshake for both questions (which certificate, and does it answer): the installed
+/// certificate was verified against the fleet CA when the pass chose it, so a byte-for-byte match
+/// is the whole chain check, and a listener that presents anything else fails the handshake.
+///
+/// The TLS is swift-nio-ssl's handler in an `EmbeddedChannel`, fed from a ``StreamSocket`` on
+/// this thread: one connection needs no event loop threads, no bootstrap and no selector.
+enum TLSProbe {
+    static func ping(host: String, port: Int, identity: ProbeIdentity, expectedFingerprint: String?, timeout: Duration) throws -> ProbeOutcome {
+        guard let expectedFingerprint else {
+            return .failed(reason: "no installed certificate to compare the listener's with")
+        }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        // The listener is reached by whichever address the probe uses (127.0.0.1 for 0.0.0.0);
+        // its identity is the byte-for-byte comparison below, not a host name.
+        tls.certificateVerification = .noHostnameVerification
+        // The callback below is the whole check: no system trust store to load (parsing
+        // ca-certificates.crt was a sixth of a no-op pass's instructions).
+        tls.trustRoots = .certificates([])
+        tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(identity.certificatePEM.utf8)).map { .certificate($0) }
+        tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(identity.privateKeyPEM.utf8), format: .pem))
+        let context = try NIOSSLContext(configuration: tls)
+
+        let socket = try StreamSocket.connect(host: host, port: port, timeout: timeout)
+        let channel = EmbeddedChannel()
+        defer { _ = try? channel.finish() }
+        let collector = ResponseCollector()
+        var presented: String?
+        let handler = try NIOSSLClientHandler(context: context, serverHostname: nil) { certificates, verification in
+            let leaf = certificates.first.flatMap { try? $0.toDERBytes() }.map { Fingerprint.sha256($0) }
+            presented = leaf
+            verification.succeed(leaf == expectedFingerprint ? .certificateVerified : .failed)
+        }
+        try channel.pipeline.syncOperations.addHandler(handler)
+        try channel.pipeline.syncOperations.addHandler(collector)
+        // Makes the channel active: the handler starts the handshake; the request waits in it.
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: port)).wait()
+        channel.writeAndFlush(channel.allocator.buffer(bytes: UnixSocketHTTP.message("/_ping")), promise: nil)
         do {
-            channel = try await bootstrap.connect(host: host, port: port).get()
+            while collector.error == nil && !collector.closed {
+                while let out = try channel.readOutbound(as: ByteBuffer.self) {
+                    try socket.send(Array(out.readableBytesView))
+                }
+                let bytes = try socket.receive()
+                if bytes.isEmpty {
+                    channel.pipeline.fireChannelInactive()
+                    break
+                }
+                try channel.writeInbound(channel.allocator.buffer(bytes: bytes))
+                channel.embeddedEventLoop.run()
+            }
+            if let error = collector.error { throw error }
         } catch {
-            promise.fail(error)
+            if let presented, presented != expectedFingerprint {
+                return .failed(reason: "tcp://\(socket.name) presents another certificate (sha256 \(presented.prefix(23))…) than the one the drop-in names")
+            }
             throw error
         }
-        let timer = channel.eventLoop.scheduleTask(in: timeout) {
-            promise.fail(BerthError(.io, "TLS handshake with \(host):\(port) timed out"))
+        let response = try UnixSocketHTTP.parse(collector.received, request: "/_ping", socket: socket.name)
+        guard response.status == 200, response.body == Array("OK".utf8) else {
+            return .failed(reason: "https://\(socket.name)/_ping answered \(response.status)")
         }
-        channel.closeFuture.whenComplete { _ in
-            promise.fail(BerthError(.io, "\(host):\(port) closed the connection before presenting a certificate"))
+        return .passed
+    }
+
+    /// Collects everything the server sends until the connection ends.
+    final class ResponseCollector: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        var received: [UInt8] = []
+        var closed = false
+        var error: (any Error)?
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            received += unwrapInboundIn(data).readableBytesView
         }
-        defer {
-            timer.cancel()
-            channel.close(promise: nil)
+
+        func channelInactive(context: ChannelHandlerContext) {
+            closed = true
         }
-        return try await promise.futureResult.get()
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            // A TLS close without close_notify still ends a complete Connection: close answer.
+            if let error = error as? NIOSSLError, case .uncleanShutdown = error { return }
+            if self.error == nil { self.error = error }
+        }
     }
 }

@@ -16,7 +16,7 @@ public struct Git: Sendable {
     }
 
     /// A fixed identity and no prompts: the agent runs as root on hosts with no git setup.
-    static let environment: [String: String] = {
+    public static let environment: [String: String] = {
         let own = ProcessInfo.processInfo.environment
         return [
             "GIT_TERMINAL_PROMPT": "0",

@@ -57,20 +57,33 @@ public enum EnvironmentFiles {
         return out
     }
 
-    /// The `-H`/`--host`/`--tls*` flags among dockerd arguments, with their values.
+    /// The `-H`/`--host`/`--tls*` flags among dockerd arguments, with their values. dockerd's
+    /// flag parser takes combined short flags (`-DH tcp://…` is `-D -H tcp://…`), so every
+    /// letter of a single-dash word is looked at.
     static func ownedFlags(in words: [String]) -> [String] {
         var out: [String] = []
         var index = 0
         while index < words.count {
             let word = words[index]
-            let name = word.split(separator: "=", maxSplits: 1).first.map(String.init) ?? word
-            if DockerFlags.ownedTakingValue.contains(name) {
-                if word.contains("=") || index + 1 >= words.count { out.append(word) } else {
-                    out.append("\(word) \(words[index + 1])")
-                    index += 1
+            let next = index + 1 < words.count ? words[index + 1] : nil
+            if word.hasPrefix("--") {
+                let name = word.split(separator: "=", maxSplits: 1).first.map(String.init) ?? word
+                if DockerFlags.ownedTakingValue.contains(name) {
+                    if word.contains("=") || next == nil { out.append(word) } else {
+                        out.append("\(word) \(next!)")
+                        index += 1
+                    }
+                } else if DockerFlags.ownedBoolean.contains(name) {
+                    out.append(word)
                 }
-            } else if DockerFlags.ownedBoolean.contains(name) || (word.hasPrefix("-H") && !word.hasPrefix("--") && word.count > 2) {
-                out.append(word)
+            } else if word.hasPrefix("-"), let h = word.dropFirst().firstIndex(of: "H") {
+                let value = word[word.index(after: h)...].drop { $0 == "=" }
+                if value.isEmpty, let next {
+                    out.append("\(word) \(next)")
+                    index += 1
+                } else {
+                    out.append(word)
+                }
             }
             index += 1
         }

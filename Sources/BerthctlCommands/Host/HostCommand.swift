@@ -7,7 +7,7 @@ import BerthCore
 struct HostCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "host",
-        abstract: "Add, remove and list the fleet's hosts; issue join tokens.",
-        subcommands: [HostAdd.self, HostToken.self, HostRemove.self, HostList.self]
+        abstract: "Add, retire, remove and list the fleet's hosts; issue join tokens.",
+        subcommands: [HostAdd.self, HostToken.self, HostRetire.self, HostRemove.self, HostList.self]
     )
 }

@@ -34,7 +34,7 @@ struct HostList: AsyncParsableCommand {
             case .explicit(let list): addresses = list.isEmpty ? "-" : list.map(\.description).joined(separator: ",")
             }
             return [h.name, addresses, h.listeners.map(\.description).joined(separator: ","),
-                    h.clients.isEmpty ? "-" : h.clients.joined(separator: ","), h.restartPolicy.rawValue + (h.insecure ? " INSECURE" : "")]
+                    h.clients.isEmpty ? "-" : h.clients.joined(separator: ","), h.restartPolicy.rawValue + (h.insecure ? " INSECURE" : "") + (h.retired ? " RETIRED" : "")]
         }
         Output.print(Output.table(["HOST", "ADDRESSES", "LISTENERS", "CLIENTS", "RESTART"], rows))
     }

@@ -9,23 +9,31 @@ import Foundation
 struct HostRemove: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rm",
-        abstract: "Remove a host from fleet.yaml (and its certificate from certs/).",
+        abstract: "Remove a retired host from fleet.yaml (and its certificate from certs/).",
         discussion: """
-            The host's agent then finds itself absent from the fleet and reports invalid-state; it
-            does not tear down the host's configuration.
+            Only a host whose last report says retired (`berthctl host retire` first): a host
+            simply missing from fleet.yaml is never torn down, so its drop-in, TCP listeners and
+            client list would stay. The report is read from --reports DIR or the status refs, as
+            `berthctl status` reads it, and must verify. --force removes the host anyway.
 
             Example:
-              berthctl host rm web-2
+              berthctl host retire web-2     # commit, push, wait for: berthctl status web-2 -> retired
+              berthctl host rm web-2 --reports /srv/berth-reports
             """
     )
 
     @Argument(help: "The host to remove.")
     var name: String
 
+    @Flag(help: "Remove the host even though it has not reported retired (its agent leaves Berth's files in place).")
+    var force = false
+
+    @OptionGroup var reportOptions: ReportOptions
     @OptionGroup var repository: RepositoryOptions
 
     func run() async throws {
         let repo = repository.repository
+        if !force { try await requireRetired(repo) }
         _ = try repo.update { text in
             var editor = FleetEditor(text)
             try editor.removeHost(name)

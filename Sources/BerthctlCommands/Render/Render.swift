@@ -44,6 +44,9 @@ struct Render: AsyncParsableCommand {
         let loaded = try repo.loadValid()
         Output.warnings(loaded.diagnostics)
         let resolved = try loaded.resolve(host: host)
+        if resolved.retired {
+            throw BerthError(.invalidInput, "host \(host) is retired: its agent removes Berth's drop-in and TLS files, so there is nothing to render; delete retired: true from its entry in fleet.yaml to take it back into service")
+        }
         let root = RepositoryOptions.absolute(self.root)
         let unit = try base?.unit ?? DesiredFiles.findUnit(root: root)
         let rev: String

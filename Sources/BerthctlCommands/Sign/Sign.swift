@@ -80,13 +80,15 @@ struct Sign: AsyncParsableCommand {
         var found: [String: CheckedReport] = [:]
         if csr == nil {
             let names = all ? loaded.spec.hosts.map(\.name) : hosts
-            let (reports, note) = await FleetReports(repository: repo).load(from: reportOptions.location, hosts: names)
+            // --all acts only on reports that carry a CSR: only those need their signature checked.
+            let all = self.all
+            let (reports, note) = await FleetReports(repository: repo).load(from: reportOptions.location, hosts: names) { !all || $0.report?.pendingCSR != nil }
             if let note { Output.error("warning: \(note)") }
             found = reports
         }
         var targets = hosts
         if all {
-            targets = loaded.spec.hosts.map(\.name).filter { found[$0]?.report?.pendingCSR != nil }
+            targets = loaded.spec.hosts.filter { !$0.retired && found[$0.name]?.report?.pendingCSR != nil }.map(\.name)
             if targets.isEmpty {
                 Output.print("no host has a pending CSR in \(source)")
                 return
@@ -109,7 +111,9 @@ struct Sign: AsyncParsableCommand {
     }
 
     private func request(_ name: String, loaded: LoadedFleet, report: CheckedReport?, source: String) throws -> CertificateSigner.Request {
-        _ = try loaded.resolve(host: name)
+        if try loaded.resolve(host: name).retired {
+            throw BerthError(.policy, "\(name) is retired (fleet.yaml says retired: true): it serves no TLS and gets no certificate; delete that line to take it back into service")
+        }
         if let csr {
             let path = RepositoryOptions.absolute(csr)
             guard let text = try BoundedFile.readText(path, limit: BoundedFile.pemLimit) else {

@@ -111,10 +111,8 @@ struct EnvironmentFilesTests {
         // dockerd parses its flags with spf13/pflag, which reads `-DH tcp://...` as `-D -H tcp://...`:
         // debug on and a plain-TCP listener Berth does not manage.
         let found = try conflicts(["/etc/default/docker": "DOCKER_OPTS=\"-DH tcp://0.0.0.0:2375\"\n"])
-        withKnownIssue("EnvironmentFiles.ownedFlags only sees -H at the start of a word; -DH tcp://... passes the check") {
-            #expect(found.count == 1)
-            #expect(found.first?.message.contains("tcp://0.0.0.0:2375") == true)
-        }
+        #expect(found.count == 1)
+        #expect(found.first?.message.contains("tcp://0.0.0.0:2375") == true)
     }
 
     @Test("flags Berth does not own are no conflict", arguments: [

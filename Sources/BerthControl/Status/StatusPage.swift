@@ -1,0 +1,405 @@
+import BerthCore
+import BerthPKI
+import Foundation
+
+/// `berthctl status --html FILE`: the fleet view as one self-contained HTML page, for a person at
+/// 3 a.m. and for publishing from CI.
+///
+/// The page needs nothing but itself: inline CSS and one small inline script (the filter box and
+/// expand/collapse), no fonts, images or requests, so any static server or CI artifact store can
+/// serve it. A Content-Security-Policy names that style and script by their SHA-256 and allows
+/// nothing else, so even text that slipped through escaping could neither run nor load anything.
+/// Everything a host wrote (message, revisions, drift, diffs, journal, actions...) goes through
+/// ``HTMLText``; reports come from hosts and a host may be hostile.
+///
+/// The table is rendered on the controller, not built by the script: the page reads the same
+/// without JavaScript, a test can read the DOM, and 10,000 rows stay a few megabytes of plain
+/// markup (figures in docs/status-page.md). Rows come problems first (failed, rolled back,
+/// unverified ... in sync), in fleet.yaml order within a state.
+public enum StatusPage {
+    /// What the page shows besides the hosts' rows.
+    public struct Context: Sendable {
+        public var fleet: String
+        /// When the page was made: "last seen" and certificate expiry are counted from it.
+        public var generated: Date
+        public var staleAfter: TimeInterval
+        /// Each host's `renewBefore` in seconds (defaults merged); a certificate expiring inside it
+        /// is highlighted. A host not listed uses the fleet default of 30 days.
+        public var renewBefore: [String: TimeInterval]
+        /// Problems to show above the table: an invalid fleet.yaml, refs that could not be fetched.
+        public var notes: [String]
+
+        public init(fleet: String, generated: Date, staleAfter: TimeInterval = FleetStatus.defaultStaleAfter,
+                    renewBefore: [String: TimeInterval] = [:], notes: [String] = []) {
+            self.fleet = fleet
+            self.generated = generated
+            self.staleAfter = staleAfter
+            self.renewBefore = renewBefore
+            self.notes = notes
+        }
+    }
+
+    /// The page for `status`; `reports` are the hosts' readable reports (for drift diffs and
+    /// details), by host name. A report the controller does not believe (`unverified`) shows
+    /// only the controller's verdict, never its drift or details.
+    public static func render(_ status: FleetStatus, reports: [String: ReconcileReport], context: Context) -> String {
+        let now = context.generated
+        let rows = status.rows.enumerated().sorted {
+            let (a, b) = (severity($0.element.state), severity($1.element.state))
+            return a != b ? a < b : $0.offset < $1.offset
+        }.map(\.element)
+
+        var counts: [HostState: Int] = [:]
+        var renewing = 0, expired = 0, atRevision = 0
+        for row in rows {
+            counts[row.state, default: 0] += 1
+            if row.state == .inSync || row.state == .repaired, row.appliedRevision == status.revision, row.trust == .verified { atRevision += 1 }
+            switch certificate(row, context) {
+            case .renew: renewing += 1
+            case .expired: expired += 1
+            default: break
+            }
+        }
+
+        var out = ""
+        out.reserveCapacity(4096 + rows.count * 260)
+        out += "<!DOCTYPE html>\n<html lang=en>\n<head>\n<meta charset=utf-8>\n"
+        out += "<meta http-equiv=\"Content-Security-Policy\" content=\"\(contentSecurityPolicy)\">\n"
+        out += "<meta name=viewport content=\"width=device-width, initial-scale=1\">\n<title>"
+        HTMLText.escape(context.fleet, into: &out)
+        out += " · Berth fleet status</title>\n<style>\(style)</style>\n</head>\n<body>\n<header>\n<h1>Fleet "
+        HTMLText.escape(context.fleet, into: &out)
+        out += "</h1>\n<p>revision <code>"
+        HTMLText.escape(status.revision, into: &out)
+        out += "</code> · generated \(UTCTime.format(now)) · stale after \(span(context.staleAfter))</p>\n"
+        for note in context.notes {
+            out += "<p class=note>"
+            HTMLText.escape(note, into: &out)
+            out += "</p>\n"
+        }
+        out += "<p id=totals><strong>\(grouped(rows.count)) host\(rows.count == 1 ? "" : "s")</strong>: "
+        out += "\(grouped(atRevision)) in sync at this revision"
+        out += " · certificates: \(grouped(renewing)) inside renewBefore, \(grouped(expired)) expired</p>\n<p class=chips>"
+        for state in HostState.allCases.sorted(by: { severity($0) < severity($1) }) {
+            guard let count = counts[state] else { continue }
+            out += "<button type=button data-q=\(state.rawValue)><b class=\(tone(state))>\(state.rawValue)</b> \(grouped(count))</button> "
+        }
+        if renewing > 0 { out += "<button type=button data-q=renew><b class=warn>renew</b> \(grouped(renewing))</button> " }
+        if expired > 0 { out += "<button type=button data-q=expired><b class=bad>expired</b> \(grouped(expired))</button> " }
+        out += "</p>\n<p id=tools hidden><input id=q type=search placeholder=\"filter by host or state\" aria-label=\"filter by host or state\" autocomplete=off> "
+        out += "<button type=button id=open>expand all</button> <button type=button id=close>collapse all</button> "
+        out += "<span id=shown>\(grouped(rows.count))</span> shown</p>\n</header>\n"
+        out += "<table id=hosts>\n<thead><tr><th>host<th>state<th>applied<th>drift<th>cert expires<th>last seen<th>report<th>commits<th>message</thead>\n<tbody>\n"
+        for row in rows {
+            let believed = row.state != .unverified
+            appendRow(row, report: believed ? reports[row.host] : nil, status: status, context: context, into: &out)
+        }
+        out += "</tbody>\n</table>\n<script>\(script)</script>\n</body>\n</html>\n"
+        return out
+    }
+
+    static func appendRow(_ row: FleetStatus.Row, report: ReconcileReport?, status: FleetStatus, context: Context, into out: inout String) {
+        let now = context.generated
+        let cert = certificate(row, context)
+        var tags: [String] = []
+        if case .renew = cert { tags.append("renew") }
+        if case .expired = cert { tags.append("expired") }
+        out += tags.isEmpty ? "<tr><td>" : "<tr data-t=\"\(tags.joined(separator: " "))\"><td>"
+        HTMLText.escape(row.host, into: &out)
+        out += "<td><b class=\(tone(row.state))>\(row.state.rawValue)</b>"
+
+        let behind = row.appliedRevision != status.revision
+        out += behind ? "<td class=\"rev behind\">" : "<td class=rev>"
+        if let applied = row.appliedRevision { HTMLText.escape(ReportFormatter.short(applied), into: &out) } else { out += "-" }
+        if behind {
+            out += " <i>desired "
+            HTMLText.escape(ReportFormatter.short(status.revision), into: &out)
+            out += "</i>"
+        }
+        if let quarantined = row.quarantinedRevision {
+            out += " <i>quarantined "
+            HTMLText.escape(ReportFormatter.short(quarantined), into: &out)
+            out += "</i>"
+        }
+
+        out += "<td>"
+        if let report, !report.drift.isEmpty {
+            out += "<details><summary>"
+            HTMLText.escape(row.driftSummary, into: &out)
+            out += "</summary>"
+            for item in report.drift { appendDrift(item, into: &out) }
+            out += "</details>"
+        } else {
+            HTMLText.escape(row.driftSummary, into: &out)
+        }
+
+        switch cert {
+        case .none: out += "<td>-"
+        case .valid(let notAfter, let left):
+            out += "<td>\(UTCTime.format(notAfter).prefix(10)) · \(span(left))"
+        case .renew(let notAfter, let left):
+            out += "<td class=renew>\(UTCTime.format(notAfter).prefix(10)) · \(span(left)) · renew"
+        case .expired(let notAfter):
+            out += "<td class=expired>\(UTCTime.format(notAfter).prefix(10)) · expired"
+        }
+
+        if let seen = row.lastSeen {
+            let age = now.timeIntervalSince(seen)
+            out += "<td><span title=\(UTCTime.format(seen))>\(age >= 0 ? span(age) + " ago" : "in " + span(-age))</span>"
+        } else {
+            out += "<td>never"
+        }
+        out += row.trust == .verified ? "<td>verified" : "<td class=\(row.trust == .pending ? "warn" : "bad")>\(row.trust.word)"
+        switch row.commitTrust {
+        case .verified?: out += "<td>signed"
+        case .unsigned?: out += "<td class=warn>unsigned"
+        case .untrusted?: out += "<td class=bad>refused"
+        case nil: out += "<td>-"
+        }
+
+        out += "<td>"
+        if let report, hasDetails(report, row: row) {
+            out += "<details><summary>"
+            HTMLText.escape(row.message, into: &out)
+            out += "</summary>"
+            appendDetails(report, row: row, into: &out)
+            out += "</details>\n"
+        } else {
+            HTMLText.escape(row.message, into: &out)
+            out += "\n"
+        }
+    }
+
+    static func appendDrift(_ item: DriftItem, into out: inout String) {
+        out += "<p><b>\(item.kind.rawValue)</b> <code>"
+        HTMLText.escape(item.object, into: &out)
+        out += "</code>: "
+        HTMLText.escape(item.reason, into: &out)
+        out += "</p>"
+        guard let diff = item.diff, !diff.isEmpty else { return }
+        out += "<pre class=diff>"
+        var first = true
+        for line in diff.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.isEmpty && !first { continue }
+            if !first { out += "\n" }
+            first = false
+            let kind: String? = line.hasPrefix("+++") || line.hasPrefix("---") ? "f"
+                : line.hasPrefix("@@") ? "h" : line.hasPrefix("+") ? "a" : line.hasPrefix("-") ? "r" : nil
+            if let kind { out += "<span class=\(kind)>" }
+            HTMLText.escape(String(line), keepingNewlines: true, into: &out)
+            if kind != nil { out += "</span>" }
+        }
+        out += "</pre>"
+    }
+
+    /// Whether a row has more to say than its message: most in-sync hosts do not, and get no
+    /// `<details>` at all (a tenth of the page's size at 10,000 hosts).
+    static func hasDetails(_ report: ReconcileReport, row: FleetStatus.Row) -> Bool {
+        report.error != nil || report.quarantine != nil || !(report.journal ?? []).isEmpty || !report.actions.isEmpty
+            || report.pendingCSR != nil || report.source.stale || report.source.error != nil || !(report.warnings ?? []).isEmpty
+            || row.trust == .pending
+    }
+
+    static func appendDetails(_ report: ReconcileReport, row: FleetStatus.Row, into out: inout String) {
+        func field(_ label: String, _ value: String) {
+            out += "<p><b>\(label)</b> "
+            HTMLText.escape(value, into: &out)
+            out += "</p>"
+        }
+        if let error = report.error { field("error", error) }
+        if let quarantine = report.quarantine {
+            out += "<p><b>quarantined</b> revision <code>"
+            HTMLText.escape(quarantine.revision, into: &out)
+            out += "</code> since \(UTCTime.format(quarantine.since)): "
+            HTMLText.escape(quarantine.reason, into: &out)
+            out += "</p>"
+        }
+        if let journal = report.journal, !journal.isEmpty {
+            out += "<p><b>journalctl -u docker</b></p><pre>"
+            for (i, line) in journal.enumerated() {
+                if i > 0 { out += "\n" }
+                HTMLText.escape(line, into: &out)
+            }
+            out += "</pre>"
+        }
+        if !report.actions.isEmpty {
+            out += "<p><b>actions</b></p><ul>"
+            for action in report.actions {
+                out += "<li>\(action.ok ? "" : "<b class=bad>failed</b> ")\(action.kind.rawValue) <code>"
+                HTMLText.escape(action.object, into: &out)
+                out += "</code>: "
+                HTMLText.escape(action.reason, into: &out)
+            }
+            out += "</ul>"
+        }
+        if let csr = report.pendingCSR {
+            out += "<p><b>pending CSR</b> sha256 <code>"
+            HTMLText.escape(csr.sha256, into: &out)
+            out += "</code> ("
+            HTMLText.escape(csr.reason, into: &out)
+            out += "), SANs "
+            HTMLText.escape(csr.sans.joined(separator: ", "), into: &out)
+            out += "</p>"
+        }
+        if row.trust == .pending {
+            field("report", "signed by the key of its own pending CSR: a join token or `berthctl sign --fingerprint` must vouch for it")
+        }
+        if report.source.stale || report.source.error != nil {
+            out += "<p><b>source</b> "
+            HTMLText.escape(report.source.location, into: &out)
+            if report.source.stale { out += " (stale)" }
+            if let error = report.source.error {
+                out += ": "
+                HTMLText.escape(error, into: &out)
+            }
+            out += "</p>"
+        }
+        if let warnings = report.warnings, !warnings.isEmpty {
+            out += "<p><b>warnings</b></p><ul>"
+            for warning in warnings {
+                out += "<li>"
+                HTMLText.escape(warning, into: &out)
+            }
+            out += "</ul>"
+        }
+        if let signer = report.source.signer { field("commit signed by", signer) }
+        var versions = "agent " + report.agentVersion
+        if let docker = report.daemon?.version { versions += ", dockerd " + docker }
+        field("versions", versions)
+    }
+
+    // MARK: - Certificates
+
+    enum CertificateDue: Equatable {
+        case none
+        case valid(Date, TimeInterval)
+        /// Inside the host's renewBefore: the agent should be asking for a new one.
+        case renew(Date, TimeInterval)
+        case expired(Date)
+    }
+
+    static func certificate(_ row: FleetStatus.Row, _ context: Context) -> CertificateDue {
+        guard let notAfter = row.certificateExpires else { return .none }
+        let left = notAfter.timeIntervalSince(context.generated)
+        if left <= 0 { return .expired(notAfter) }
+        if left <= context.renewBefore[row.host] ?? TimeInterval(ResolvedHost.defaultRenewBefore.seconds) { return .renew(notAfter, left) }
+        return .valid(notAfter, left)
+    }
+
+    // MARK: - Words
+
+    /// Problems first: the order of the rows and of the totals.
+    static func severity(_ state: HostState) -> Int {
+        switch state {
+        case .failed: return 0
+        case .rolledBack: return 1
+        case .unverified: return 2
+        case .untrusted: return 3
+        case .invalidState: return 4
+        case .stale: return 5
+        case .unknown: return 6
+        case .pendingRestart: return 7
+        case .awaitingCertificate: return 8
+        case .repaired: return 9
+        case .inSync: return 10
+        case .retired: return 11
+        }
+    }
+
+    /// The state's colour class; the state's word is always shown beside it.
+    static func tone(_ state: HostState) -> String {
+        switch state {
+        case .inSync, .repaired: return "ok"
+        case .pendingRestart, .awaitingCertificate, .stale: return "warn"
+        case .unknown, .retired: return "idle"
+        case .failed, .rolledBack, .unverified, .untrusted, .invalidState: return "bad"
+        }
+    }
+
+    /// `45s`, `12m`, `5h`, `89d`.
+    static func span(_ seconds: TimeInterval) -> String {
+        let s = Int(seconds.rounded(.down))
+        if s < 120 { return "\(s)s" }
+        if s < 7_200 { return "\(s / 60)m" }
+        if s < 172_800 { return "\(s / 3_600)h" }
+        return "\(s / 86_400)d"
+    }
+
+    /// `10,000`.
+    static func grouped(_ n: Int) -> String {
+        var digits = String(n)
+        var i = digits.count - 3
+        while i > 0 {
+            digits.insert(",", at: digits.index(digits.startIndex, offsetBy: i))
+            i -= 3
+        }
+        return digits
+    }
+
+    // MARK: - The page's own style and script
+
+    /// Allows exactly the page's inline style and script, by hash, and nothing else: no other
+    /// script, style, image, font, frame, form target or base URL.
+    public static let contentSecurityPolicy = "default-src 'none'; style-src '\(cspHash(style))'; script-src '\(cspHash(script))'; "
+        + "img-src 'none'; base-uri 'none'; form-action 'none'"
+
+    static func cspHash(_ text: String) -> String {
+        let hex = ContentID.sha256Hex(Array(text.utf8))
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            bytes.append(UInt8(hex[index..<next], radix: 16)!)
+            index = next
+        }
+        return "sha256-" + Data(bytes).base64EncodedString()
+    }
+
+    static let style = """
+        :root{color-scheme:light dark;--ok:#1a7f37;--warn:#9a6700;--bad:#cf222e;--idle:#6e7781;--line:#8c959f55}
+        body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:1rem 1.2rem}
+        h1{font-size:1.35rem;margin:0 0 .2rem}header p{margin:.3rem 0}
+        code,.rev,pre{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,monospace;font-size:12.5px}
+        .note{color:var(--bad);font-weight:600}
+        .chips button,#tools button{font:inherit;border:1px solid var(--line);border-radius:1rem;background:transparent;color:inherit;padding:.1rem .6rem;cursor:pointer;margin:.1rem 0}
+        #q{font:inherit;padding:.25rem .5rem;width:18rem;border:1px solid var(--line);border-radius:.3rem}
+        table{border-collapse:collapse;width:100%;margin-top:.6rem}
+        th,td{text-align:left;vertical-align:top;padding:.25rem .55rem;border-bottom:1px solid var(--line)}
+        thead th{position:sticky;top:0;background:Canvas;font-weight:600;border-bottom:2px solid var(--line);z-index:1}
+        tbody td:first-child{font-weight:600}
+        b.ok,b.warn,b.bad,b.idle{display:inline-block;padding:0 .5rem;border-radius:.7rem;font-weight:600;white-space:nowrap;color:#fff}
+        b.ok{background:var(--ok)}b.warn{background:var(--warn)}b.bad{background:var(--bad)}b.idle{background:var(--idle)}
+        td.warn{color:var(--warn);font-weight:600}td.bad{color:var(--bad);font-weight:600}
+        td.renew{background:#fff1c2;color:#6b4a00;font-weight:600}td.expired{background:#ffd7d5;color:#8a1020;font-weight:600}
+        .rev{white-space:nowrap}.behind i{color:var(--warn);font-style:normal;font-weight:600}
+        summary{cursor:pointer}details p{margin:.3rem 0}details ul{margin:.2rem 0;padding-left:1.2rem}
+        pre{margin:.3rem 0;padding:.4rem .6rem;background:#8c959f1f;border-radius:.3rem;overflow:auto;max-width:56rem;white-space:pre}
+        .diff .a{color:var(--ok)}.diff .r{color:var(--bad)}.diff .h{color:#0969da}.diff .f{font-weight:600}
+        [hidden]{display:none!important}
+        """
+
+    /// The filter (host-name substring, or the start of a state or of `renew`/`expired`; every
+    /// word must match; kept in the URL's fragment so a reload keeps it) and expand/collapse of
+    /// the visible rows' details.
+    static let script = """
+        (function(){
+        var q=document.getElementById('q'),rows=document.getElementById('hosts').tBodies[0].rows,shown=document.getElementById('shown'),keys=[];
+        for(var i=0;i<rows.length;i++){var r=rows[i];keys.push([r.cells[0].textContent.toLowerCase(),(r.cells[1].textContent+' '+(r.getAttribute('data-t')||'')).toLowerCase().split(' ')]);}
+        function matches(k,w){if(k[0].indexOf(w)>=0)return true;for(var j=0;j<k[1].length;j++)if(k[1][j].lastIndexOf(w,0)===0)return true;return false;}
+        function apply(){
+        var words=q.value.toLowerCase().split(/\\s+/).filter(Boolean),n=0;
+        for(var i=0;i<rows.length;i++){var k=keys[i],m=true;for(var j=0;j<words.length&&m;j++)m=matches(k,words[j]);if(rows[i].hidden===m)rows[i].hidden=!m;if(m)n++;}
+        shown.textContent=n.toLocaleString('en');
+        try{history.replaceState(null,'',q.value?'#'+encodeURIComponent(q.value):location.pathname+location.search);}catch(e){}
+        }
+        function expand(open){var d=document.querySelectorAll('#hosts tbody tr:not([hidden]) details');for(var i=0;i<d.length;i++)d[i].open=open;}
+        q.addEventListener('input',apply);
+        document.getElementById('open').addEventListener('click',function(){expand(true);});
+        document.getElementById('close').addEventListener('click',function(){expand(false);});
+        var chips=document.querySelectorAll('button[data-q]');
+        for(var i=0;i<chips.length;i++)chips[i].addEventListener('click',function(){q.value=this.getAttribute('data-q');apply();q.focus();});
+        if(location.hash.length>1){try{q.value=decodeURIComponent(location.hash.slice(1));}catch(e){}apply();}
+        document.getElementById('tools').hidden=false;
+        })();
+        """
+}
