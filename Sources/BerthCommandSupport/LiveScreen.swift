@@ -68,7 +68,9 @@ public final class LiveScreen: @unchecked Sendable {
             source.setEventHandler { [fd] in
                 let restore = Array("\u{1B}[?25h\r\n".utf8)
                 _ = restore.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-                exit(128 + number)
+                // _exit, not exit: this runs on a dispatch thread while the watch's task may be
+                // drawing or running git; exit's atexit handlers and destructors would race it.
+                _exit(128 + number)
             }
             source.resume()
             signalSources.append(source)

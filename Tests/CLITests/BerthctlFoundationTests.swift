@@ -63,7 +63,7 @@ struct BerthctlFoundationTests {
         #expect(rmUnknown.stderr.contains("host \"web-9\" is not in fleet.yaml"))
         #expect(rmUnknown.stderr.contains("web-1, web-2"))
 
-        let rm = try await CLI.run("berthctl", ["host", "rm", "web-2", "--repo", repo])
+        let rm = try await CLI.run("berthctl", ["host", "rm", "web-2", "--force", "--repo", repo])
         #expect(rm.status == 0, "\(rm)")
         #expect(try await CLI.run("berthctl", ["validate", "--repo", repo]).status == 0)
     }

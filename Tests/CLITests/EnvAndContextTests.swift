@@ -163,7 +163,7 @@ struct EnvAndContextTests {
         try await dockerContext(["create", "prod-web-8", "--description", "mine", "--docker", "host=tcp://10.0.0.8:2376"])
         try await dockerContext(["create", "lab-web-9", "--description", "Berth fleet lab, host web-9", "--docker", "host=tcp://10.0.1.9:2376"])
 
-        #expect(try await s.run(["host", "rm", "web-3"]).status == 0)
+        #expect(try await s.run(["host", "rm", "web-3", "--force"]).status == 0)
         let pruned = try await s.run(["context", "--prune"])
         #expect(pruned.status == 0, "\(pruned)")
         #expect(pruned.stdout.contains("removed docker context prod-web-9") && pruned.stdout.contains("removed docker context prod-web-3"), "\(pruned)")

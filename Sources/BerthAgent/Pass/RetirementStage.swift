@@ -10,7 +10,7 @@ import Foundation
 /// socket answers `/_ping`); then the state Berth kept for rollbacks goes, ``RetiredMarker`` is
 /// written and every later pass only reports `retired`. The host key stays in
 /// `/var/lib/berth/keys`: it signs those reports, which `berthctl host rm` checks before it takes
-/// the host out of fleet.yaml (docs/lifecycle.md).
+/// the host out of fleet.yaml (docs/operations.md#retiring-a-host).
 struct RetirementStage: Sendable {
     var settings: AgentSettings
     var environment: AgentEnvironment

@@ -30,6 +30,12 @@ struct StatusChain: Sendable, Codable, Equatable {
         var subject: String
         /// A repeat of the entry before it, replaced by the next repeat.
         var repeated: Bool
+        /// The report's time to the sub-second (`time` is the commit's, in whole seconds): orders
+        /// two reports of one second. Absent in chains recorded before it existed.
+        var exactTime: Double?
+
+        /// When the report was made, as precisely as known.
+        var sortTime: Double { exactTime ?? Double(time) }
     }
 
     var host: String
@@ -62,6 +68,48 @@ struct StatusChain: Sendable, Codable, Equatable {
             return (Array(kept.suffix(room)) + [entry], true)
         }
         return (kept + [entry], false)
+    }
+
+    /// Where a report goes in the chain.
+    enum Placement: Equatable {
+        /// The chain holds this report already (a publish again, by hand or after a failed push).
+        case present
+        /// Newer than the head: the usual case.
+        case append
+        /// Older than the head: two publishes of this host crossed (each pass publishes after it
+        /// lets go of the pass lock), so the newer pass pushed first. An entry goes in its place
+        /// by time; the head stays the newest report.
+        case insert
+        /// An older repeat: the head is newer than it and says at least as much. Nothing to add.
+        case obsolete
+    }
+
+    static func placement(of entry: Entry, in entries: [Entry]) -> Placement {
+        if entries.contains(where: { $0.json == entry.json }) { return .present }
+        guard let last = entries.last, entry.sortTime < last.sortTime else { return .append }
+        return entry.repeated ? .obsolete : .insert
+    }
+
+    /// `entries` with `entry` in its place by time, the newest `limit` kept; nil when `entry` is
+    /// older than every entry of a full chain (then nothing changes).
+    static func inserting(_ entry: Entry, into entries: [Entry], limit: Int) -> [Entry]? {
+        var all = entries
+        all.insert(entry, at: all.firstIndex { $0.sortTime > entry.sortTime } ?? all.count)
+        let kept = Array(all.suffix(max(1, limit)))
+        return kept.contains(entry) ? kept : nil
+    }
+
+    /// One chain of `local` and `adopted` (entries of this host found on the server, see
+    /// ``StatusPublisher``), each report once, by time, the newest `limit` kept. Only the head may
+    /// stay a repeat: any other entry is history now.
+    static func merged(_ local: [Entry], adopted: [Entry], limit: Int) -> [Entry] {
+        var seen = Set<String>()
+        var all: [Entry] = []
+        for entry in (local + adopted).sorted(by: { $0.sortTime < $1.sortTime }) where seen.insert(entry.json).inserted {
+            all.append(entry)
+        }
+        for index in all.indices.dropLast() { all[index].repeated = false }
+        return Array(all.suffix(max(1, limit)))
     }
 
     /// The `git fast-import` stream that commits `entries` again as a new chain, oldest first from

@@ -11,13 +11,16 @@ import Logging
 /// `reportHistory` entries behind it.
 ///
 /// Race-free: the host is the only writer of its ref, its own publishes (a timer pass, `run`,
-/// `publish` by hand) take turns on `/run/berth/publish.lock`, and every push is a
-/// compare-and-swap on the value the host last pushed (`--force-with-lease=REF:EXPECTED`, checked
-/// by the server under its ref lock). When the ref holds something else, the publisher looks
-/// (`git ls-remote`): a commit of its own chain (a push whose success was not recorded) is
-/// replaced quietly; anything else was written by someone else, and is replaced with a warning
-/// in the journal: the chain is never built on commits this host did not make, since nothing
-/// could vouch for them, and `berthctl` verifies every entry against the host's certificate anyway.
+/// `publish` by hand) take turns on `/run/berth/publish.lock`, a report older than the chain's
+/// head (two publishes that crossed) goes in its place by time rather than on top, and every push
+/// is a compare-and-swap on the value the host last pushed (`--force-with-lease=REF:EXPECTED`,
+/// checked by the server under its ref lock). When the ref holds something else, the publisher
+/// looks (`git ls-remote`): a commit of its own chain (a push whose success was not recorded) is
+/// replaced quietly; anything else is fetched, and the reports in it that this host signed (its
+/// record of the chain was lost: a restored or reinstalled `/var/lib/berth`) are merged into its
+/// chain by time (``adopt(_:ref:url:chain:git:dir:logger:)``); what it did not sign is dropped
+/// with a warning in the journal, since nothing could vouch for it (`berthctl` verifies every
+/// entry against the host's certificate anyway).
 public struct StatusPublisher: Sendable {
     public var settings: AgentSettings
     public var runner: any CommandRunner
@@ -52,22 +55,32 @@ public struct StatusPublisher: Sendable {
         let json = try await hashObject(report.json, git: git, dir: dir)
         let store = StatusChain.store(root: settings.root)
         var chain = store.read().flatMap { $0.host == settings.host ? $0 : nil } ?? StatusChain(host: settings.host)
-        let head: String
-        if let last = chain.entries.last, last.json == json {
-            head = last.commit  // this report heads the chain already: push it again
-        } else {
+        let time = report.time ?? Date()
+        var entry = StatusChain.Entry(commit: "", tree: "", json: json, time: Int(time.timeIntervalSince1970),
+                                      subject: "berth status \(settings.host): \(summary)", repeated: !report.event,
+                                      exactTime: time.timeIntervalSince1970)
+        let placement = StatusChain.placement(of: entry, in: chain.entries)
+        if placement == .append || placement == .insert {
             var entries = ["100644 blob \(json)\t\(settings.host).json"]
             if let signature = report.signature {
                 entries.append("100644 blob \(try await hashObject(Array(signature.utf8), git: git, dir: dir))\t\(settings.host).json.sig")
             }
-            let tree = try await runner.check(git.command(dir, ["mktree"], input: Array((entries.joined(separator: "\n") + "\n").utf8))).output
+            entry.tree = try await runner.check(git.command(dir, ["mktree"], input: Array((entries.joined(separator: "\n") + "\n").utf8))).output
                 .trimmingCharacters(in: .whitespacesAndNewlines)
-            let entry = StatusChain.Entry(commit: "", tree: tree, json: json, time: Int((report.time ?? Date()).timeIntervalSince1970),
-                                          subject: "berth status \(settings.host): \(summary)", repeated: !report.event)
-            chain.entries = try await add(entry, to: chain.entries, git: git, dir: dir)
-            head = chain.entries.last!.commit
-            try await git.run(dir, "update-ref", StatusChain.localRef(host: settings.host), head)
+            if placement == .insert, let inserted = StatusChain.inserting(entry, into: chain.entries, limit: settings.reportHistory) {
+                // Rare (crossed publishes): the chain is committed again with the entry in its place.
+                if let rebuilt = try? await rebuild(inserted, git: git, dir: dir) {
+                    chain.entries = rebuilt
+                } else {
+                    chain.entries = try await add(entry, to: chain.entries, git: git, dir: dir)
+                }
+            } else if placement == .append {
+                chain.entries = try await add(entry, to: chain.entries, git: git, dir: dir)
+            }
+            try await git.run(dir, "update-ref", StatusChain.localRef(host: settings.host), chain.head!)
         }
+        // Otherwise the chain holds this report already, or a newer one heads it: push the head again.
+        guard let head = chain.head else { throw BerthError(.commandFailed, "the status chain of \(settings.host) is empty after adding a report") }
         chain.publishesSinceGC += 1
         try? store.write(chain)
         let retries = try await push(head, chain: &chain, to: url, git: git, dir: dir, logger: logger)
@@ -146,6 +159,7 @@ public struct StatusPublisher: Sendable {
     /// Pushes `head` as a compare-and-swap on what this host last pushed; see the type's comment.
     func push(_ head: String, chain: inout StatusChain, to url: String, git: Git, dir: String, logger: Logger?) async throws -> Int {
         let ref = Self.ref(host: settings.host)
+        var head = head
         // Empty: the ref must not exist yet (a first push to this repository).
         var expected = chain.pushedTo == url ? chain.pushed ?? "" : ""
         var lastError: (any Error)?
@@ -167,7 +181,9 @@ public struct StatusPublisher: Sendable {
                 if remote.isEmpty {
                     logger?.warning("\(ref) at \(url) was deleted by someone else; publishing this host's reports again")
                 } else if !chain.entries.contains(where: { $0.commit == remote }) {
-                    logger?.warning("\(ref) at \(url) held \(remote.prefix(12)), which this host did not push (someone else wrote it, or this host's chain was reset); replacing it with this host's reports")
+                    // Not a commit of the chain this host keeps: its record of the chain was lost, or
+                    // someone else wrote the ref. Its own reports there are kept; the rest is replaced.
+                    head = await adopt(remote, ref: ref, url: url, chain: &chain, git: git, dir: dir, logger: logger) ?? head
                 }
                 expected = remote
                 continue

@@ -86,15 +86,38 @@ public struct ReportHistoryReader: Sendable {
 
     /// The histories of `hosts`, and a note when the refs could not be fetched.
     public func load(hosts: [String], from location: ReportLocation, since: Date? = nil) async -> (histories: [String: HostHistory], note: String?) {
-        var raw: [String: [FetchedEntry]]
-        var note: String?
+        let (raw, note) = await read(hosts, from: location, since: since, fetch: true)
+        var out = await verify(hosts, raw: raw)
+        if let since {
+            // The entry just before the window says which state a change in it came from. When that
+            // one is not believed (forged, or signed by a key nothing vouches for), the state before
+            // the window is unknown: read those hosts' whole history instead. Rare, so cheap.
+            let unsure = hosts.filter { host in
+                guard let entries = out[host]?.entries, let first = entries.firstIndex(where: \.believed) else { return false }
+                return first > 0 && entries[first].time >= since
+            }
+            if !unsure.isEmpty {
+                let again = await verify(unsure, raw: await read(unsure, from: location, since: nil, fetch: false).raw)
+                for host in unsure { out[host] = again[host] }
+            }
+        }
+        return (out, note)
+    }
+
+    /// The entries of `hosts` as found, and a note when the refs could not be fetched.
+    func read(_ hosts: [String], from location: ReportLocation, since: Date?, fetch: Bool) async -> (raw: [String: [FetchedEntry]], note: String?) {
         switch location {
         case .directory(let dir):
-            raw = [:]
+            var raw: [String: [FetchedEntry]] = [:]
             for host in hosts { raw[host] = directoryEntries(host, in: dir, since: since) }
+            return (raw, nil)
         case .refs(let remote):
-            (raw, note) = await refEntries(hosts, remote: remote, since: since)
+            return await refEntries(hosts, remote: fetch ? remote : nil, since: since, fetch: fetch)
         }
+    }
+
+    /// Each entry judged against the host's certificate, or the one of the revision it applied.
+    func verify(_ hosts: [String], raw: [String: [FetchedEntry]]) async -> [String: HostHistory] {
         var out: [String: HostHistory] = [:]
         var retry: [(host: String, index: Int, revision: String)] = []
         for host in hosts {
@@ -113,7 +136,7 @@ public struct ReportHistoryReader: Sendable {
             out[host] = HostHistory(host: host, entries: entries)
         }
         await verifyWithOlderCertificates(retry, raw: raw, into: &out)
-        return (out, note)
+        return out
     }
 
     // MARK: Entries
@@ -173,9 +196,9 @@ public struct ReportHistoryReader: Sendable {
     }
 
     /// Entries of the status refs: fetch, walk every chain in one `git log`, read in one batch.
-    func refEntries(_ hosts: [String], remote: String?, since: Date?) async -> ([String: [FetchedEntry]], String?) {
+    func refEntries(_ hosts: [String], remote: String?, since: Date?, fetch fetching: Bool = true) async -> ([String: [FetchedEntry]], String?) {
         let root = repository.root
-        var note = await fetch(remote: remote)
+        var note = fetching ? await fetch(remote: remote) : nil
         let refs = hosts.map { StatusRef.name($0) }
         guard let listed = try? await git.run(root, arguments: ["for-each-ref", "--format=%(refname) %(objectname)", "refs/berth/status/"]),
               listed.succeeded else {

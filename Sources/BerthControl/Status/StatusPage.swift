@@ -50,16 +50,17 @@ public enum StatusPage {
         }.map(\.element)
 
         var counts: [HostState: Int] = [:]
-        var renewing = 0, expired = 0, atRevision = 0
+        var renewing = 0, expired = 0, inSync = 0
         for row in rows {
             counts[row.state, default: 0] += 1
-            if row.state == .inSync || row.state == .repaired, row.appliedRevision == status.revision, row.trust == .verified { atRevision += 1 }
+            if status.isInSync(row) { inSync += 1 }
             switch certificate(row, context) {
             case .renew: renewing += 1
             case .expired: expired += 1
             default: break
             }
         }
+        let attention = rows.count - inSync
 
         var out = ""
         out.reserveCapacity(4096 + rows.count * 260)
@@ -69,7 +70,7 @@ public enum StatusPage {
         HTMLText.escape(context.fleet, into: &out)
         out += " · Berth fleet status</title>\n<style>\(style)</style>\n</head>\n<body>\n<header>\n<h1>Fleet "
         HTMLText.escape(context.fleet, into: &out)
-        out += "</h1>\n<p>revision <code>"
+        out += "</h1>\n<p class=meta>revision <code>"
         HTMLText.escape(status.revision, into: &out)
         out += "</code> · generated \(UTCTime.format(now)) · stale after \(span(context.staleAfter))</p>\n"
         for note in context.notes {
@@ -77,9 +78,11 @@ public enum StatusPage {
             HTMLText.escape(note, into: &out)
             out += "</p>\n"
         }
-        out += "<p id=totals><strong>\(grouped(rows.count)) host\(rows.count == 1 ? "" : "s")</strong>: "
-        out += "\(grouped(atRevision)) in sync at this revision"
-        out += " · certificates: \(grouped(renewing)) inside renewBefore, \(grouped(expired)) expired</p>\n<p class=chips>"
+        out += "<p id=totals><strong>\(grouped(rows.count))</strong> host\(rows.count == 1 ? "" : "s")"
+        out += " · <strong class=\(inSync > 0 ? "ok" : "idle")>\(grouped(inSync))</strong> in sync at this revision"
+        out += " · <strong class=\(attention > 0 ? "bad" : "idle")>\(grouped(attention))</strong> need\(attention == 1 ? "s" : "") attention"
+        out += " · certificates: <strong class=\(renewing > 0 ? "warn" : "idle")>\(grouped(renewing))</strong> inside renewBefore,"
+        out += " <strong class=\(expired > 0 ? "bad" : "idle")>\(grouped(expired))</strong> expired</p>\n<p class=chips>"
         for state in HostState.allCases.sorted(by: { severity($0) < severity($1) }) {
             guard let count = counts[state] else { continue }
             out += "<button type=button data-q=\(state.rawValue)><b class=\(tone(state))>\(state.rawValue)</b> \(grouped(count))</button> "
@@ -88,8 +91,15 @@ public enum StatusPage {
         if expired > 0 { out += "<button type=button data-q=expired><b class=bad>expired</b> \(grouped(expired))</button> " }
         out += "</p>\n<p id=tools hidden><input id=q type=search placeholder=\"filter by host or state\" aria-label=\"filter by host or state\" autocomplete=off> "
         out += "<button type=button id=open>expand all</button> <button type=button id=close>collapse all</button> "
-        out += "<span id=shown>\(grouped(rows.count))</span> shown</p>\n</header>\n"
-        out += "<table id=hosts>\n<thead><tr><th>host<th>state<th>applied<th>drift<th>cert expires<th>last seen<th>report<th>commits<th>message</thead>\n<tbody>\n"
+        out += "<span id=shown>\(grouped(rows.count))</span> shown · click a host for its drift, diffs and details</p>\n</header>\n"
+        // The table's layout is fixed (fast at 10,000 rows, and no long diff can widen it): the
+        // host column is sized by a class for the longest name, since the CSP admits no style attribute.
+        let longest = rows.lazy.map(\.host.count).max() ?? 0
+        let hostWidth = longest <= 10 ? "h1" : longest <= 16 ? "h2" : longest <= 24 ? "h3" : "h4"
+        let stateWidth = counts[.awaitingCertificate] == nil ? "" : " s2"
+        out += "<table id=hosts class=\"\(hostWidth)\(stateWidth)\">\n<thead><tr><th>host<th>state<th title=\"the revision the host applied; desired: the repository's, when it differs\">applied"
+        out += "<th>drift<th>cert expires<th>last seen"
+        out += "<th title=\"signed: the report is signed by the host's certificate and the host applied a signed commit\">trust<th>message</thead>\n<tbody>\n"
         for row in rows {
             let believed = row.state != .unverified
             appendRow(row, report: believed ? reports[row.host] : nil, status: status, context: context, into: &out)
@@ -98,76 +108,155 @@ public enum StatusPage {
         return out
     }
 
+    /// One host: a row of single-line cells and, when it has more to say (drift, an error, a
+    /// message too long for its cell...), a full-width row under it that its host's `<details>`
+    /// opens (by CSS alone: the page reads the same without JavaScript).
     static func appendRow(_ row: FleetStatus.Row, report: ReconcileReport?, status: FleetStatus, context: Context, into out: inout String) {
         let now = context.generated
         let cert = certificate(row, context)
         var tags: [String] = []
         if case .renew = cert { tags.append("renew") }
         if case .expired = cert { tags.append("expired") }
-        out += tags.isEmpty ? "<tr><td>" : "<tr data-t=\"\(tags.joined(separator: " "))\"><td>"
+        let more = hasMore(row, report: report)
+        let rowTone = tone(row.state)
+        out += "<tr"
+        if rowTone == "bad" || rowTone == "warn" { out += " class=\(rowTone)" }
+        if !tags.isEmpty { out += " data-t=\"\(tags.joined(separator: " "))\"" }
+        out += more ? "><td><details><summary>" : "><td>"
         HTMLText.escape(row.host, into: &out)
-        out += "<td><b class=\(tone(row.state))>\(row.state.rawValue)</b>"
+        if more { out += "</summary></details>" }
+        out += "<td><b class=\(rowTone)>\(row.state.rawValue)</b>"
 
+        // A report the controller does not believe: none of its claims (revision, drift,
+        // certificate, time) is shown, only the verdict in its message. No report: nothing to show.
+        if row.state == .unverified || row.state == .unknown {
+            out += "<td class=none>-<td class=none>-<td class=none>-<td class=none>\(row.state == .unknown ? "never" : "-")"
+        } else {
+            appendClaims(row, cert: cert, status: status, now: now, into: &out)
+        }
+
+        let (trustWord, trustTone) = trust(row)
+        out += trustTone.isEmpty ? "<td>\(trustWord)" : "<td class=\(trustTone)>\(trustWord)"
+
+        out += "<td class=msg>"
+        HTMLText.escape(row.message, into: &out)
+        out += "\n"
+        if more {
+            out += "<tr class=more><td colspan=8>"
+            appendMore(row, report: report, into: &out)
+            out += "\n"
+        }
+    }
+
+    /// The cells a believed report fills: applied (and desired) revision, drift, certificate, last seen.
+    static func appendClaims(_ row: FleetStatus.Row, cert: CertificateDue, status: FleetStatus, now: Date, into out: inout String) {
         let behind = row.appliedRevision != status.revision
         out += behind ? "<td class=\"rev behind\">" : "<td class=rev>"
-        if let applied = row.appliedRevision { HTMLText.escape(ReportFormatter.short(applied), into: &out) } else { out += "-" }
+        if let applied = row.appliedRevision { HTMLText.escape(ReportFormatter.short(applied), into: &out) } else { out += "none" }
         if behind {
-            out += " <i>desired "
+            out += "<i><small>desired</small>"
             HTMLText.escape(ReportFormatter.short(status.revision), into: &out)
             out += "</i>"
         }
         if let quarantined = row.quarantinedRevision {
-            out += " <i>quarantined "
+            out += "<i><small>quarantined</small>"
             HTMLText.escape(ReportFormatter.short(quarantined), into: &out)
             out += "</i>"
         }
 
-        out += "<td>"
-        if let report, !report.drift.isEmpty {
-            out += "<details><summary>"
-            HTMLText.escape(row.driftSummary, into: &out)
-            out += "</summary>"
-            for item in report.drift { appendDrift(item, into: &out) }
-            out += "</details>"
-        } else {
-            HTMLText.escape(row.driftSummary, into: &out)
+        // `file-content×1,file-mode×1`: may break after each comma.
+        out += row.driftSummary == "-" ? "<td class=none>-" : "<td class=drift>"
+        if row.driftSummary != "-" {
+            var first = true
+            for part in row.driftSummary.split(separator: ",") {
+                if !first { out += ",<wbr>" }
+                first = false
+                HTMLText.escape(String(part), into: &out)
+            }
         }
 
         switch cert {
-        case .none: out += "<td>-"
+        case .none: out += "<td class=none>-"
         case .valid(let notAfter, let left):
-            out += "<td>\(UTCTime.format(notAfter).prefix(10)) · \(span(left))"
+            out += "<td title=\(UTCTime.format(notAfter))>in \(span(left))"
         case .renew(let notAfter, let left):
-            out += "<td class=renew>\(UTCTime.format(notAfter).prefix(10)) · \(span(left)) · renew"
+            out += "<td class=renew title=\(UTCTime.format(notAfter))>in \(span(left)) · renew"
         case .expired(let notAfter):
-            out += "<td class=expired>\(UTCTime.format(notAfter).prefix(10)) · expired"
+            out += "<td class=expired title=\(UTCTime.format(notAfter))>expired \(span(now.timeIntervalSince(notAfter))) ago"
         }
 
         if let seen = row.lastSeen {
             let age = now.timeIntervalSince(seen)
-            out += "<td><span title=\(UTCTime.format(seen))>\(age >= 0 ? span(age) + " ago" : "in " + span(-age))</span>"
+            out += "<td title=\(UTCTime.format(seen))>\(age >= 0 ? span(age) + " ago" : "in " + span(-age))"
         } else {
-            out += "<td>never"
+            out += "<td class=none>never"
         }
-        out += row.trust == .verified ? "<td>verified" : "<td class=\(row.trust == .pending ? "warn" : "bad")>\(row.trust.word)"
-        switch row.commitTrust {
-        case .verified?: out += "<td>signed"
-        case .unsigned?: out += "<td class=warn>unsigned"
-        case .untrusted?: out += "<td class=bad>refused"
-        case nil: out += "<td>-"
-        }
+    }
 
-        out += "<td>"
-        if let report, hasDetails(report, row: row) {
-            out += "<details><summary>"
-            HTMLText.escape(row.message, into: &out)
-            out += "</summary>"
-            appendDetails(report, row: row, into: &out)
-            out += "</details>\n"
-        } else {
-            HTMLText.escape(row.message, into: &out)
-            out += "\n"
+    /// The one word of the trust column, worst first: the report's signature, then the commit's.
+    static func trust(_ row: FleetStatus.Row) -> (String, String) {
+        if row.state == .unknown { return ("none", "none") }
+        switch row.trust {
+        case .unverified: return ("unverified", "bad")
+        case .pending: return ("pending", "warn")
+        case .verified: break
         }
+        switch row.commitTrust {
+        case .verified?: return ("signed", "")
+        case .unsigned?: return ("unsigned", "warn")
+        case .untrusted?: return ("refused", "bad")
+        case nil: return ("verified", "")
+        }
+    }
+
+    /// Whether a row gets a detail row: most in-sync hosts do not (their message is `in sync`),
+    /// which keeps 10,000 hosts a few megabytes.
+    static func hasMore(_ row: FleetStatus.Row, report: ReconcileReport?) -> Bool {
+        if row.message.utf8.count > 40 || row.trust != .verified { return true }
+        guard let report else { return false }
+        return !report.drift.isEmpty || hasDetails(report, row: row)
+    }
+
+    /// The detail row: the whole message, then (for a believed report) the drift with its diffs
+    /// beside everything else the report says, and a line of versions and trust.
+    static func appendMore(_ row: FleetStatus.Row, report: ReconcileReport?, into out: inout String) {
+        out += "<p class=msg>"
+        HTMLText.escape(row.message, into: &out)
+        out += "</p>"
+        // Not believed (its message says why) or never reported: nothing of its own to show.
+        guard let report else { return }
+        // Two columns when the width allows: the drift with its diffs, and the rest.
+        let details = hasDetails(report, row: row)
+        if !report.drift.isEmpty || details { out += "<div class=cols>" }
+        if !report.drift.isEmpty {
+            out += "<section><h3>drift</h3>"
+            for item in report.drift { appendDrift(item, into: &out) }
+            out += "</section>"
+        }
+        if details {
+            out += "<section><h3>report</h3>"
+            appendDetails(report, row: row, into: &out)
+            out += "</section>"
+        }
+        if !report.drift.isEmpty || details { out += "</div>" }
+        out += "<p class=foot>agent "
+        HTMLText.escape(report.agentVersion, into: &out)
+        if let docker = report.daemon?.version {
+            out += " · dockerd "
+            HTMLText.escape(docker, into: &out)
+        }
+        out += " · report \(row.trust.word)"
+        switch row.commitTrust {
+        case .verified?: out += " · commit signed"
+        case .unsigned?: out += " · commits not signed (no allowed signers configured)"
+        case .untrusted?: out += " · commit refused"
+        case nil: break
+        }
+        if let signer = report.source.signer {
+            out += " by "
+            HTMLText.escape(signer, into: &out)
+        }
+        out += "</p>"
     }
 
     static func appendDrift(_ item: DriftItem, into out: inout String) {
@@ -192,8 +281,7 @@ public enum StatusPage {
         out += "</pre>"
     }
 
-    /// Whether a row has more to say than its message: most in-sync hosts do not, and get no
-    /// `<details>` at all (a tenth of the page's size at 10,000 hosts).
+    /// Whether a report says more than its message and drift: an error, a journal, actions...
     static func hasDetails(_ report: ReconcileReport, row: FleetStatus.Row) -> Bool {
         report.error != nil || report.quarantine != nil || !(report.journal ?? []).isEmpty || !report.actions.isEmpty
             || report.pendingCSR != nil || report.source.stale || report.source.error != nil || !(report.warnings ?? []).isEmpty
@@ -209,7 +297,7 @@ public enum StatusPage {
         if let error = report.error { field("error", error) }
         if let quarantine = report.quarantine {
             out += "<p><b>quarantined</b> revision <code>"
-            HTMLText.escape(quarantine.revision, into: &out)
+            HTMLText.escape(ReportFormatter.short(quarantine.revision), into: &out)
             out += "</code> since \(UTCTime.format(quarantine.since)): "
             HTMLText.escape(quarantine.reason, into: &out)
             out += "</p>"
@@ -262,10 +350,6 @@ public enum StatusPage {
             }
             out += "</ul>"
         }
-        if let signer = report.source.signer { field("commit signed by", signer) }
-        var versions = "agent " + report.agentVersion
-        if let docker = report.daemon?.version { versions += ", dockerd " + docker }
-        field("versions", versions)
     }
 
     // MARK: - Certificates
@@ -279,7 +363,7 @@ public enum StatusPage {
     }
 
     static func certificate(_ row: FleetStatus.Row, _ context: Context) -> CertificateDue {
-        guard let notAfter = row.certificateExpires else { return .none }
+        guard row.state != .unverified, let notAfter = row.certificateExpires else { return .none }
         let left = notAfter.timeIntervalSince(context.generated)
         if left <= 0 { return .expired(notAfter) }
         if left <= context.renewBefore[row.host] ?? TimeInterval(ResolvedHost.defaultRenewBefore.seconds) { return .renew(notAfter, left) }
@@ -356,35 +440,58 @@ public enum StatusPage {
     }
 
     static let style = """
-        :root{color-scheme:light dark;--ok:#1a7f37;--warn:#9a6700;--bad:#cf222e;--idle:#6e7781;--line:#8c959f55}
-        body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:1rem 1.2rem}
-        h1{font-size:1.35rem;margin:0 0 .2rem}header p{margin:.3rem 0}
-        code,.rev,pre{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,monospace;font-size:12.5px}
+        :root{color-scheme:light dark;--ok:#1a7f37;--warn:#9a6700;--bad:#cf222e;--idle:#6e7781;--line:#8c959f40;--soft:#8c959f1a;--muted:#57606a}
+        @media (prefers-color-scheme:dark){:root{--ok:#2da44e;--warn:#bf8700;--bad:#e5534b;--muted:#8b949e}}
+        body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;padding:.9rem 1.2rem}
+        header{margin-bottom:.5rem}header p{margin:.35rem 0}
+        h1{font-size:1.3rem;margin:0;display:inline-block;margin-right:.8rem}.meta{display:inline-block;color:var(--muted)}
+        code,.rev,pre{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,monospace;font-size:12px}
         .note{color:var(--bad);font-weight:600}
-        .chips button,#tools button{font:inherit;border:1px solid var(--line);border-radius:1rem;background:transparent;color:inherit;padding:.1rem .6rem;cursor:pointer;margin:.1rem 0}
-        #q{font:inherit;padding:.25rem .5rem;width:18rem;border:1px solid var(--line);border-radius:.3rem}
-        table{border-collapse:collapse;width:100%;margin-top:.6rem}
-        th,td{text-align:left;vertical-align:top;padding:.25rem .55rem;border-bottom:1px solid var(--line)}
+        #totals{font-size:1.05rem}#totals strong{font-size:1.2rem}
+        strong.ok{color:var(--ok)}strong.warn{color:var(--warn)}strong.bad{color:var(--bad)}strong.idle{color:var(--muted)}
+        .chips button,#tools button{font:inherit;font-size:12.5px;border:1px solid var(--line);border-radius:1rem;background:transparent;color:inherit;padding:.05rem .45rem .05rem .12rem;cursor:pointer;margin:.1rem 0}
+        #tools button{padding:.15rem .7rem}
+        #q{font:inherit;padding:.3rem .6rem;width:20rem;border:1px solid var(--idle);border-radius:.35rem;margin-right:.3rem}
+        #tools{color:var(--muted)}
+        table{border-collapse:collapse;width:100%;table-layout:fixed}
+        th,td{text-align:left;vertical-align:top;padding:.3rem .5rem;border-bottom:1px solid var(--line);white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+        th:nth-child(1){width:7rem}.h2 th:nth-child(1){width:9.5rem}.h3 th:nth-child(1){width:13rem}.h4 th:nth-child(1){width:17.5rem}
+        th:nth-child(2){width:8rem}.s2 th:nth-child(2){width:9.4rem}th:nth-child(3){width:10.5rem}th:nth-child(4){width:7.4rem}
+        th:nth-child(5){width:7.4rem}th:nth-child(6){width:4.8rem}th:nth-child(7){width:5.6rem}
+        summary{overflow:hidden;text-overflow:ellipsis}
         thead th{position:sticky;top:0;background:Canvas;font-weight:600;border-bottom:2px solid var(--line);z-index:1}
-        tbody td:first-child{font-weight:600}
-        b.ok,b.warn,b.bad,b.idle{display:inline-block;padding:0 .5rem;border-radius:.7rem;font-weight:600;white-space:nowrap;color:#fff}
+        tbody tr:hover>td{background:var(--soft)}
+        tbody td:first-child{font-weight:600;box-shadow:inset 4px 0 transparent}
+        tr.bad>td:first-child{box-shadow:inset 4px 0 var(--bad)}tr.warn>td:first-child{box-shadow:inset 4px 0 var(--warn)}
+        td details summary{cursor:pointer}tr:has(details)>td{cursor:pointer}
+        b.ok,b.warn,b.bad,b.idle{display:inline-block;padding:0 .5rem;border-radius:.7rem;font-size:12px;font-weight:600;color:#fff}
         b.ok{background:var(--ok)}b.warn{background:var(--warn)}b.bad{background:var(--bad)}b.idle{background:var(--idle)}
-        td.warn{color:var(--warn);font-weight:600}td.bad{color:var(--bad);font-weight:600}
+        td.warn{color:var(--warn);font-weight:600}td.bad{color:var(--bad);font-weight:600}td.none{color:var(--muted)}
         td.renew{background:#fff1c2;color:#6b4a00;font-weight:600}td.expired{background:#ffd7d5;color:#8a1020;font-weight:600}
-        .rev{white-space:nowrap}.behind i{color:var(--warn);font-style:normal;font-weight:600}
-        summary{cursor:pointer}details p{margin:.3rem 0}details ul{margin:.2rem 0;padding-left:1.2rem}
-        pre{margin:.3rem 0;padding:.4rem .6rem;background:#8c959f1f;border-radius:.3rem;overflow:auto;max-width:56rem;white-space:pre}
+        .rev{color:var(--muted)}.rev i{display:block;font-style:normal}.behind{color:inherit}.behind i{color:var(--warn);font-weight:600}
+        .rev i small{font:600 10px system-ui,sans-serif;text-transform:uppercase;margin-right:.3em}
+        td.drift{white-space:normal;font-size:13px}
+        tr.more{display:none}tr:has(details[open])+tr.more{display:table-row}tr[hidden]+tr.more{display:none!important}
+        @supports not selector(:has(*)){tr.more{display:table-row}}
+        tr.more>td{white-space:normal;font-weight:400;padding:.1rem .6rem .6rem 1.6rem;background:var(--soft);cursor:auto}
+        tr.bad+tr.more>td{box-shadow:inset 4px 0 var(--bad)}tr.warn+tr.more>td{box-shadow:inset 4px 0 var(--warn)}
+        tr.more p{margin:.25rem 0}tr.more ul{margin:.1rem 0;padding-left:1.2rem}
+        tr.more h3{font-size:12px;text-transform:uppercase;letter-spacing:.05em;color:var(--muted);margin:.4rem 0 .1rem}
+        .cols{display:grid;grid-template-columns:repeat(auto-fit,minmax(26rem,1fr));gap:0 1.6rem}.cols>section{min-width:0}
+        p.msg{font-weight:600;margin-top:.4rem}p.foot{color:var(--muted);font-size:12.5px}
+        pre{margin:.3rem 0;padding:.45rem .7rem;background:Canvas;border:1px solid var(--line);border-radius:.3rem;white-space:pre-wrap;overflow-wrap:anywhere}
         .diff .a{color:var(--ok)}.diff .r{color:var(--bad)}.diff .h{color:#0969da}.diff .f{font-weight:600}
         [hidden]{display:none!important}
         """
 
     /// The filter (host-name substring, or the start of a state or of `renew`/`expired`; every
-    /// word must match; kept in the URL's fragment so a reload keeps it) and expand/collapse of
-    /// the visible rows' details.
+    /// word must match; kept in the URL's fragment so a reload keeps it), expand/collapse of the
+    /// visible rows' details, and a click anywhere on a host's row opening its details (the
+    /// summary alone does that without the script).
     static let script = """
         (function(){
-        var q=document.getElementById('q'),rows=document.getElementById('hosts').tBodies[0].rows,shown=document.getElementById('shown'),keys=[];
-        for(var i=0;i<rows.length;i++){var r=rows[i];keys.push([r.cells[0].textContent.toLowerCase(),(r.cells[1].textContent+' '+(r.getAttribute('data-t')||'')).toLowerCase().split(' ')]);}
+        var q=document.getElementById('q'),body=document.getElementById('hosts').tBodies[0],all=body.rows,rows=[],keys=[],shown=document.getElementById('shown');
+        for(var i=0;i<all.length;i++){var r=all[i];if(r.className==='more')continue;rows.push(r);keys.push([r.cells[0].textContent.toLowerCase(),(r.cells[1].textContent+' '+(r.getAttribute('data-t')||'')).toLowerCase().split(' ')]);}
         function matches(k,w){if(k[0].indexOf(w)>=0)return true;for(var j=0;j<k[1].length;j++)if(k[1][j].lastIndexOf(w,0)===0)return true;return false;}
         function apply(){
         var words=q.value.toLowerCase().split(/\\s+/).filter(Boolean),n=0;
@@ -392,10 +499,14 @@ public enum StatusPage {
         shown.textContent=n.toLocaleString('en');
         try{history.replaceState(null,'',q.value?'#'+encodeURIComponent(q.value):location.pathname+location.search);}catch(e){}
         }
-        function expand(open){var d=document.querySelectorAll('#hosts tbody tr:not([hidden]) details');for(var i=0;i<d.length;i++)d[i].open=open;}
+        function expand(open){var d=body.querySelectorAll('tr:not([hidden]) details');for(var i=0;i<d.length;i++)d[i].open=open;}
         q.addEventListener('input',apply);
         document.getElementById('open').addEventListener('click',function(){expand(true);});
         document.getElementById('close').addEventListener('click',function(){expand(false);});
+        body.addEventListener('click',function(e){
+        var t=e.target;if(t.closest('summary')||t.closest('tr.more')||String(window.getSelection()))return;
+        var r=t.closest('tr'),d=r&&r.querySelector('details');if(d)d.open=!d.open;
+        });
         var chips=document.querySelectorAll('button[data-q]');
         for(var i=0;i<chips.length;i++)chips[i].addEventListener('click',function(){q.value=this.getAttribute('data-q');apply();q.focus();});
         if(location.hash.length>1){try{q.value=decodeURIComponent(location.hash.slice(1));}catch(e){}apply();}

@@ -68,6 +68,13 @@ public struct ReportSignature: Sendable, Equatable {
         return verify(report, publicKey: csr.publicKey)
     }
 
+    /// Against the public half of `privateKeyPEM`: the agent telling reports it signed itself
+    /// from others' (its status ref's history, after its record of it was lost).
+    public func verify(_ report: [UInt8], privateKeyPEM: String) -> Verdict {
+        guard let key = try? PrivateKeyPEM.load(privateKeyPEM) else { return .invalid("the host key does not parse") }
+        return verify(report, publicKey: key.publicKey)
+    }
+
     func verify(_ report: [UInt8], publicKey: Certificate.PublicKey) -> Verdict {
         guard ContentID.sha256Hex(report) == digest else { return .digestMismatch }
         guard let algorithm = try? Self.signatureAlgorithm(for: publicKey), "\(algorithm)" == self.algorithm else {

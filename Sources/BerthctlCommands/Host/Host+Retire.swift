@@ -17,7 +17,7 @@ struct HostRetire: AsyncParsableCommand {
             restart.policy allows (pending-restart until then), checks that dockerd serves its
             packaged configuration on the unix socket, and reports retired; from then on it only
             reports. A retirement that fails that check is rolled back like any change. The host
-            key stays on the host: it signs the retired reports (docs/lifecycle.md).
+            key stays on the host: it signs the retired reports (docs/operations.md, "Retiring a host").
 
             Then `berthctl host rm NAME`, which refuses a host that has not reported retired.
 

@@ -33,12 +33,15 @@ struct HostRemove: AsyncParsableCommand {
 
     func run() async throws {
         let repo = repository.repository
-        if !force { try await requireRetired(repo) }
-        _ = try repo.update { text in
+        let remove: (String) throws -> String = { text in
             var editor = FleetEditor(text)
             try editor.removeHost(name)
             return editor.text
         }
+        // A name that is not in fleet.yaml is said to be so before anything asks for its report.
+        _ = try remove(try repo.read(FleetRepository.specFile))
+        if !force { try await requireRetired(repo) }
+        _ = try repo.update(remove)
         var removed = ["fleet.yaml entry"]
         let cert = repo.path(FleetLayout.serverCertificate(name))
         if FileManager.default.fileExists(atPath: cert) {

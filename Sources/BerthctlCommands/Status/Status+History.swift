@@ -6,7 +6,7 @@ import BerthHost
 import Foundation
 
 /// `berthctl status HOST --history` and `berthctl status --since DURATION`: what the hosts'
-/// report histories say (docs/history.md), every entry verified like the current report.
+/// report histories say (docs/operations.md#history), every entry verified like the current report.
 extension Status {
     func validateHistory() throws {
         if history && host == nil {

@@ -51,7 +51,7 @@ struct Status: AsyncParsableCommand {
     @Option(help: ArgumentHelp("table (default), json (as --json), or prometheus: metrics in Prometheus's text format, for node_exporter's textfile collector or a Pushgateway.", valueName: "format"))
     var format: StatusFormat?
 
-    @Flag(help: "With HOST: its past reports, oldest first: state changes with their times and drift (Status+History.swift).")
+    @Flag(help: "With HOST: its past reports, oldest first: state changes with their times and drift.")
     var history = false
 
     @Option(help: ArgumentHelp("List the hosts whose state changed within this long (e.g. 24h, 7d); with HOST --history, its entries since then.", valueName: "duration"))

@@ -107,27 +107,39 @@ struct StatusPageEscapingTests {
         let base = fullReport("web-1")
         let paths = try freeTextPaths(of: base)
         #expect(paths.count >= 25, "found only \(paths.map(\.description))")
-        var json = try JSONSerialization.jsonObject(with: Data(try base.encoded()))
-        for (n, path) in paths.enumerated() { json = Self.setting(json, path, to: Self.payload(n)) }
-        let hostile = try ReconcileReport.decode(try JSONSerialization.data(withJSONObject: json))
-
-        let (html, _) = try page(["web-1": hostile])
+        let names = paths.map { $0.map(\.description).joined() }
+        // A report whose `host` is not the name it is filed under is not read (the page shows the
+        // controller's problem with it, naming the claimed host), so that field gets a page of its
+        // own and every other field is tried on one page, all at once.
+        let groups = [names.indices.filter { names[$0] != ".host" }, names.indices.filter { names[$0] == ".host" }]
+        #expect(groups[1].count == 1)
         var reached: [String] = []
-        for (n, path) in paths.enumerated() {
-            #expect(!html.contains("<b id=x\(n)>"), "\(path.map(\.description).joined()) reaches the page as markup")
-            if html.contains("&lt;b id=x\(n)&gt;") {
-                #expect(html.contains(Self.escaped(n)), "\(path.map(\.description).joined()) is on the page, but not escaped whole")
-                reached.append(path.map(\.description).joined())
+        for group in groups {
+            var json = try JSONSerialization.jsonObject(with: Data(try base.encoded()))
+            for n in group { json = Self.setting(json, paths[n], to: Self.payload(n)) }
+            let hostile = try ReconcileReport.decode(try JSONSerialization.data(withJSONObject: json))
+
+            let (html, _) = try page(["web-1": hostile])
+            for n in group {
+                #expect(!html.contains("<b id=x\(n)>"), "\(names[n]) reaches the page as markup")
+                if html.contains("&lt;b id=x\(n)&gt;") {
+                    #expect(html.contains(Self.escaped(n)), "\(names[n]) is on the page, but not escaped whole")
+                    reached.append(names[n])
+                }
             }
+            #expect(!html.contains("<script>alert"), "a host's script is on the page as a script")
+            #expect(html.components(separatedBy: "<script>").count == 2, "the page has exactly one script: its own")
+            #expect(!html.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" && $0 != "\t" }, "a control character reached the page")
+            #expect(!html.unicodeScalars.contains { (0x202a...0x202e).contains($0.value) || (0x2066...0x2069).contains($0.value) })
         }
-        #expect(!html.contains("<script>alert"), "a host's script is on the page as a script")
-        #expect(html.components(separatedBy: "<script>").count == 2, "the page has exactly one script: its own")
-        #expect(!html.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" && $0 != "\t" }, "a control character reached the page")
-        #expect(!html.unicodeScalars.contains { (0x202a...0x202e).contains($0.value) || (0x2066...0x2069).contains($0.value) })
-        // The host name comes from fleet.yaml (validated), the report's own `host` field never shows.
+        // Certificate subject, SANs and fingerprint, the CSR's PEM, listeners, the last-known-good
+        // revision and the report's own fleet and desired revision are not on the page: the page
+        // shows the certificate's expiry (a date), fleet.yaml's fleet name and the repository's
+        // revision. The row's host name comes from fleet.yaml (validated); the report's own `host`
+        // reaches the page only in the controller's note that it differs.
         #expect(Set(reached) == [
             ".actions[0].object", ".actions[0].reason", ".agentVersion", ".appliedRevision", ".daemon.version",
-            ".drift[0].diff", ".drift[0].object", ".drift[0].reason", ".error", ".journal[0]", ".journal[1]", ".message",
+            ".drift[0].diff", ".drift[0].object", ".drift[0].reason", ".error", ".host", ".journal[0]", ".journal[1]", ".message",
             ".pendingCSR.reason", ".pendingCSR.sans[0]", ".pendingCSR.sha256", ".quarantine.reason", ".quarantine.revision",
             ".source.error", ".source.location", ".source.signer", ".warnings[0]",
         ], "fields on the page changed; give each new one a case here: \(reached.sorted())")
@@ -179,7 +191,7 @@ struct StatusPageEscapingTests {
         let rowA = rows.first { $0.contains("<td>a<td>") }!
         #expect(rowA.hasPrefix(" data-t=\"renew\"") && rowA.contains("<td class=renew>") && rowA.contains("· renew"))
         let rowE = rows.first { $0.contains("<td>e<td>") }!
-        #expect(!rowE.contains("renew"))
+        #expect(!rowE.hasPrefix(" data-t") && !rowE.contains("class=renew") && !rowE.contains("· renew"), "\(rowE)")
         let rowC = rows.first { $0.contains("<td>c<td>") }!
         #expect(rowC.contains("<td class=expired>") && rowC.contains("expired"))
         #expect(html.contains("<b class=bad>failed</b>") && html.contains("<b class=ok>in-sync</b>") && html.contains("<b class=idle>unknown</b>"))

@@ -41,7 +41,7 @@ struct AgentLockTests {
                 #expect(error.message.contains(path), "\(error.message)")
                 #expect(error.message.contains("waited 120 s"), "\(error.message)")
             }
-            #expect(real.now - start < .seconds(10), "the wait took real time (120 s on the clock)")
+            #expect(real.now - start < .seconds(60), "the wait took real time (120 s on the clock)")
             #expect(clock.elapsed >= .seconds(120), "gave up after \(clock.elapsed) of clock time")
             #expect(clock.elapsed < .seconds(121))
 
