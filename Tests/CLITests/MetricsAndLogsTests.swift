@@ -26,6 +26,8 @@ struct MetricsAndLogsTests {
             addresses: auto
           web-4:
             addresses: auto
+          web-5:
+            addresses: auto
 
         """
 
@@ -160,12 +162,14 @@ struct MetricsAndLogsTests {
     @Test("berthctl status --format prometheus: one-hot per host, in-sync count, stale, unverified, unknown, expiry, last seen; promtool-clean")
     func fleetView() async throws {
         let s = try await Setup()
-        let web2 = try TestHostIdentity(name: "web-2"), web3 = try TestHostIdentity(name: "web-3")
-        try web2.certify(in: s.fleet, sans: [.dnsName("web-2")])
-        try web3.certify(in: s.fleet, sans: [.dnsName("web-3")])
+        let web2 = try TestHostIdentity(name: "web-2"), web3 = try TestHostIdentity(name: "web-3"), web5 = try TestHostIdentity(name: "web-5")
+        for host in [web2, web3, web5] { try host.certify(in: s.fleet, sans: [.dnsName(host.name)]) }
         let head = try await CLI.gitCommitAll(s.fleet.root, "fleet")
-        // web-1: the agent's own, signed by a key no certificate in the repository vouches for: unverified.
+        // web-1: the agent's own, repaired, signed by the key of its pending CSR (no certificate
+        // yet): shown as it says, but neither verified nor in sync.
         #expect(try await s.pass().status == 0)
+        // web-5: "in-sync", signed by another host's key: unverified, not believed.
+        try web5.publish(web5.report(.inSync, revision: head), to: s.reports, signingKey: web3.keyPEM)
         var report = web2.report(.inSync, revision: head)
         report.serverCertificate = CertificateInfo(subject: "web-2", sans: ["dns:web-2"], notAfter: Date(timeIntervalSince1970: 1_800_000_000), sha256: "ab")
         try web2.publish(report, to: s.reports)
@@ -176,24 +180,29 @@ struct MetricsAndLogsTests {
         let text = run.stdout
         try await Promtool.check(text)
         func v(_ sample: String) -> Double? { Self.value(sample, in: text) }
-        #expect(v("berth_fleet_hosts") == 4)
+        #expect(v("berth_fleet_hosts") == 5)
         #expect(v("berth_fleet_hosts_in_sync") == 1)
         #expect(v("berth_fleet_hosts_by_state{state=\"stale\"}") == 1)
         #expect(v("berth_fleet_hosts_by_state{state=\"unverified\"}") == 1)
         #expect(v("berth_fleet_hosts_by_state{state=\"unknown\"}") == 1)
         #expect(v("berth_fleet_hosts_by_state{state=\"in-sync\"}") == 1)
-        #expect(v("berth_host_state{host=\"web-1\",state=\"unverified\"}") == 1)
+        #expect(v("berth_fleet_hosts_by_state{state=\"repaired\"}") == 1)
+        #expect(v("berth_host_state{host=\"web-1\",state=\"repaired\"}") == 1)
+        #expect(v("berth_host_state{host=\"web-5\",state=\"unverified\"}") == 1)
         #expect(v("berth_host_state{host=\"web-2\",state=\"in-sync\"}") == 1)
         #expect(v("berth_host_state{host=\"web-3\",state=\"stale\"}") == 1)
         #expect(v("berth_host_state{host=\"web-4\",state=\"unknown\"}") == 1)
-        for host in ["web-1", "web-2", "web-3", "web-4"] {
+        for host in ["web-1", "web-2", "web-3", "web-4", "web-5"] {
             let ones = text.split(separator: "\n").filter { $0.hasPrefix("berth_host_state{host=\"\(host)\",") && $0.hasSuffix(" 1") }
             #expect(ones.count == 1, "\(host) is not one-hot: \(ones)")
         }
         #expect(v("berth_host_in_sync{host=\"web-2\"}") == 1)
         #expect(v("berth_host_in_sync{host=\"web-3\"}") == 0)
         #expect(v("berth_host_stale{host=\"web-3\"}") == 1)
+        #expect(v("berth_host_in_sync{host=\"web-1\"}") == 0, "a report no certificate vouches for counts as in sync")
+        #expect(v("berth_host_in_sync{host=\"web-5\"}") == 0, "a forged in-sync counts")
         #expect(v("berth_host_report_verified{host=\"web-1\"}") == 0)
+        #expect(v("berth_host_report_verified{host=\"web-5\"}") == 0)
         #expect(v("berth_host_report_verified{host=\"web-2\"}") == 1)
         #expect(v("berth_host_certificate_not_after_timestamp_seconds{host=\"web-2\"}") == 1_800_000_000)
         #expect(v("berth_host_last_seen_timestamp_seconds{host=\"web-4\"}") == nil, "web-4 never reported")

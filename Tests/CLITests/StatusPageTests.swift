@@ -25,10 +25,31 @@ struct StatusPageTests {
         return result.stdout
     }
 
-    /// The rows of the page's host table, as Chromium serialized them.
-    static func rows(_ dom: String) -> [String] {
+    /// The host rows of the page's table, as Chromium serialized them, each with the detail row
+    /// under it (drift, diffs, journal...) when it has one.
+    static func rows(_ dom: String) -> [(row: String, more: String?)] {
         guard let body = dom.components(separatedBy: "<tbody>").dropFirst().first?.components(separatedBy: "</tbody>").first else { return [] }
-        return Array(body.components(separatedBy: "<tr").dropFirst())
+        var rows: [(row: String, more: String?)] = []
+        for piece in body.components(separatedBy: "<tr").dropFirst() {
+            if piece.hasPrefix(" class=\"more\">"), !rows.isEmpty {
+                rows[rows.count - 1].more = piece
+            } else {
+                rows.append((piece, nil))
+            }
+        }
+        return rows
+    }
+
+    /// A copy of `page` without its CSP (which admits only the page's own script) and with
+    /// `script` appended, whose result it puts in `<body data-probe="...">`: for what only a
+    /// running page can tell (computed styles, a click).
+    static func probe(_ page: String, _ script: String, in work: TemporaryDirectory) async throws -> String {
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        let lines = html.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains("http-equiv=\"Content-Security-Policy\"") }
+        let probed = lines.joined(separator: "\n").replacingOccurrences(of: "</body>", with: "<script>\(script)</script>\n</body>")
+        let copy = try work.write("probe.html", probed)
+        let dom = try await dom(copy, in: work)
+        return dom.components(separatedBy: "data-probe=\"").dropFirst().first?.components(separatedBy: "\"").first ?? "no probe result: \(dom.suffix(500))"
     }
 
     @Test("a mixed fleet with a hostile host: one row per host, the rollback's diff, the injected script shown as text and never run",
@@ -57,33 +78,49 @@ struct StatusPageTests {
 
         let rows = Self.rows(dom)
         #expect(rows.count == 40)
-        let shown = Dictionary(grouping: rows, by: { row in HostState.allCases.first { row.contains("\">\($0.rawValue)</b>") } })
+        let shown = Dictionary(grouping: rows, by: { row in HostState.allCases.first { row.row.contains("\">\($0.rawValue)</b>") } })
             .mapValues(\.count)
         #expect(shown.count == fleet.expectedStates().count)
         for (state, count) in fleet.expectedStates() { #expect(shown[state] == count, "\(state)") }
 
-        let rolledBack = try #require(rows.first { $0.contains("<td>\(fleet.rolledBackHost)</td>") })
-        #expect(rolledBack.contains(">rolled-back</b>"))
-        #expect(rolledBack.contains("<summary>file-content×1</summary>"))
-        #expect(rolledBack.contains("<span class=\"f\">+++ desired</span>"))
-        #expect(rolledBack.contains("<span class=\"a\">+ExecStart=/usr/sbin/dockerd -H fd:// -H tcp://0.0.0.0:2376"))
-        #expect(rolledBack.contains("quarantined \(revision.prefix(12))"))
-        #expect(rolledBack.contains("journalctl -u docker"))
+        let rolledBack = try #require(rows.first { $0.row.contains("<summary>\(fleet.rolledBackHost)</summary>") }, "\(rows.prefix(3))")
+        #expect(rolledBack.row.contains(">rolled-back</b>"))
+        #expect(rolledBack.row.contains("<td class=\"drift\">file-content×1</td>"))
+        #expect(rolledBack.row.contains("<small>quarantined</small>\(revision.prefix(12))"))
+        let diff = try #require(rolledBack.more, "the rolled-back host has no detail row")
+        #expect(diff.contains("<span class=\"f\">+++ desired</span>"))
+        #expect(diff.contains("<span class=\"a\">+ExecStart=/usr/sbin/dockerd -H fd:// -H tcp://0.0.0.0:2376"))
+        #expect(diff.contains("journalctl -u docker"))
+        // Most in-sync hosts have nothing to open: one row each, no details.
+        #expect(rows.filter { $0.row.contains(">in-sync</b>") && $0.more == nil && !$0.row.contains("<details>") }.count >= 20)
 
         // The filter, driven by the URL's fragment as a reload keeps it: only rolled-back rows stay.
-        let filtered = Self.rows(try await Self.dom(page, fragment: "#rolled", in: work))
+        let filtered = Self.rows(try await Self.dom(page, fragment: "#rolled", in: work)).map(\.row)
         let hidden = filtered.filter { $0.prefix { $0 != ">" }.contains("hidden") }
         #expect(filtered.count - hidden.count == fleet.expectedStates()[.rolledBack])
         #expect(hidden.allSatisfy { !$0.contains(">rolled-back</b>") })
 
+        // Detail rows are not displayed until their host is opened (CSS alone), and a click
+        // anywhere on a host's row opens it (the page's script).
+        let probe = try await Self.probe(page, """
+            var row=document.querySelector('#hosts tbody tr'),more=row.nextElementSibling,d=row.querySelector('details'),r=[];
+            r.push(more.className,getComputedStyle(more).display,d.open);
+            row.cells[3].click();
+            r.push(getComputedStyle(more).display,d.open);
+            row.cells[3].click();
+            r.push(getComputedStyle(more).display,d.open);
+            document.body.setAttribute('data-probe',r.join(' '));
+            """, in: work)
+        #expect(probe == "more none false table-row true none false", "\(probe)")
+
         let png = work.file("page.png")
-        let shot = try await Self.chromium(["--screenshot=\(png)", "--window-size=1400,1000", "--hide-scrollbars"], url: "file://\(page)", in: work)
+        let shot = try await Self.chromium(["--screenshot=\(png)", "--window-size=1280,800", "--hide-scrollbars"], url: "file://\(page)", in: work)
         #expect(shot.status == 0, "\(shot.stderr.suffix(2000))")
         let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: png)))
         #expect(bytes.prefix(8) == [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], "not a PNG")
         #expect(bytes.count > 20_000, "a near-empty screenshot: \(bytes.count) bytes")
         let width = bytes[16..<20].reduce(0) { $0 << 8 | Int($1) }
-        #expect(width == 1400)
+        #expect(width == 1280)
     }
 
     @Test("the browser checks can fail: the same payload placed unescaped runs and adds its element")

@@ -12,16 +12,18 @@ import TestSupport
 @Suite("journald and metrics under the shipped unit on a real systemd + dockerd host", .serialized, .enabled(if: TestHost.available),
        .timeLimit(.minutes(10)))
 struct JournalOnRealHostTests {
+    static let address = "10.231.50.2"
+    /// A TCP listener, so the host needs a certificate and the textfile shows its expiry.
     static let yaml = """
         apiVersion: berth/v1
         fleet: prod
         defaults:
-          listeners: [fd://]
+          listeners: [fd://, tcp://0.0.0.0:2376]
           clients: [alice]
           restart: {policy: always}
         hosts:
           web-1:
-            addresses: auto
+            addresses: [\(address)]
 
         """
     /// The unit as shipped; `journalctl -u berth-agent` filters on it.
@@ -35,16 +37,22 @@ struct JournalOnRealHostTests {
 
     /// One pass: `systemctl start berth-agent.service` (Type=oneshot, so it returns when the pass
     /// is over), then the report it wrote. The unit's result is returned too: a rolled-back pass
-    /// (exit 5) marks it failed, a sandbox the unit could not set up fails it with 226/NAMESPACE.
-    func pass(_ host: TestHost, reports: TemporaryDirectory) async throws -> (report: ReconcileReport, exitStatus: String) {
+    /// (exit 5) marks it failed (`exit-code`), a sandbox the unit could not set up fails it with
+    /// 226/NAMESPACE; `success` covers exit 0 and the SuccessExitStatus= ones.
+    func pass(_ host: TestHost, reports: TemporaryDirectory) async throws -> (report: ReconcileReport, result: String, exitStatus: String) {
         let run = try await host.exec(["systemctl", "start", Self.unit])
-        let status = try await host.sh("systemctl show \(Self.unit) -p ExecMainStatus --value").trimmingCharacters(in: .whitespacesAndNewlines)
+        let shown = try await host.sh("systemctl show \(Self.unit) -p Result -p ExecMainStatus")
+        func property(_ name: String) -> String {
+            shown.split(separator: "\n").first { $0.hasPrefix("\(name)=") }.map { String($0.dropFirst(name.count + 1)) } ?? ""
+        }
+        let status = property("ExecMainStatus"), result = property("Result")
+        try #require(status != "226", "the unit could not set up its sandbox (226/NAMESPACE): \(run)")
         guard let report = FileManager.default.contents(atPath: reports.file("web-1.json")).flatMap({ try? ReconcileReport.decode(Array($0)) }) else {
             let journal = (try? await host.sh("journalctl -u \(Self.unit) -n 30 --no-pager")) ?? ""
             throw HostError("no report: \(run)\n\(journal)")
         }
         try await host.sh("systemctl reset-failed \(Self.unit) 2>/dev/null || true")
-        return (report, status)
+        return (report, result, status)
     }
 
     /// `journalctl -u berth-agent -o cat` with `options`; the messages as journald stored them.
@@ -65,8 +73,9 @@ struct JournalOnRealHostTests {
         let fleet = try TestFleet(yaml: Self.yaml)
         let work = try TemporaryDirectory("berth-obs-work")
         let reports = try TemporaryDirectory("berth-obs-reports")
-        let good = try await CLI.gitCommitAll(fleet.root, "fd only")
-        let host = try await TestHost(name: "berth-obs-1", binds: ["\(fleet.root):/srv/fleet", "\(reports.path):/srv/reports"])
+        try await CLI.gitCommitAll(fleet.root, "web-1")
+        let host = try await TestHost(name: "berth-obs-1", network: ("10.231.50.1/30", "\(Self.address)/30"),
+                                      binds: ["\(fleet.root):/srv/fleet", "\(reports.path):/srv/reports"])
         try await host.copy("\(CLI.packageRoot)/systemd/\(Self.unit)", to: "/etc/systemd/system/\(Self.unit)")
         try await host.copy(try work.write("agent.yaml", Self.agentYAML()), to: "/etc/berth/agent.yaml")
         // The drop-in docs/operations.md asks for a reportDir outside Berth's own paths.
@@ -75,11 +84,19 @@ struct JournalOnRealHostTests {
         try await host.sh("systemctl daemon-reload; rm -rf /var/lib/prometheus")
         #expect(try await host.sh("systemctl show \(Self.unit) -p ProtectSystem --value").hasPrefix("strict"))
 
-        // No node_exporter directory: the unit's `-` keeps its sandbox valid, the pass converges,
-        // and no metrics are written (nor made up: there is nowhere they would be read).
+        // No node_exporter directory: the unit's `-` keeps its sandbox valid, the passes run, and
+        // no metrics are written (nor made up: there is nowhere they would be read).
+        let asking = try await pass(host, reports: reports)
+        #expect(asking.report.state == .awaitingCertificate, "\(asking.report.message)")
+        #expect(asking.result == "success", "awaiting-certificate (exit 4) is a success for the unit: \(asking)")
+        let csr = try #require(asking.report.pendingCSR)
+        let sign = try await CLI.run("berthctl", ["sign", "web-1", "--reports", reports.path, "--fingerprint", csr.sha256,
+                                                  "--ca-key", try work.write("ca-key.pem", fleet.caKeyPEM, mode: 0o600), "--repo", fleet.root])
+        #expect(sign.status == 0, "\(sign)")
+        let good = try await CLI.gitCommitAll(fleet.root, "web-1's certificate")
         let converged = try await pass(host, reports: reports)
         #expect(converged.report.state == .repaired, "\(converged.report.message)")
-        #expect(converged.exitStatus == "0", "the unit failed without the metrics directory: \(converged.exitStatus)")
+        #expect(converged.result == "success" && converged.exitStatus == "0", "the unit failed without the metrics directory: \(converged)")
         #expect(try await host.exec(["test", "-e", "/var/lib/prometheus"]).status != 0)
         let changes = try await journal(host, ["-p", "notice"]) { $0.contains { $0.hasPrefix("repaired: ") } }
         #expect(changes.contains { $0.hasPrefix("did restart docker.service: ") && $0.contains(" host=web-1 revision=\(good.prefix(12)) state=repaired") }, "\(changes)")
@@ -92,7 +109,7 @@ struct JournalOnRealHostTests {
         try await host.copy(try work.write("agent.yaml", Self.agentYAML(logLevel: "debug")), to: "/etc/berth/agent.yaml")
         let quiet = try await pass(host, reports: reports)
         #expect(quiet.report.state == .inSync, "\(quiet.report.message)")
-        #expect(quiet.exitStatus == "0")
+        #expect(quiet.result == "success" && quiet.exitStatus == "0", "\(quiet)")
         let debugOnly = try await journal(host, ["-p", "debug..debug"]) { $0.contains { $0.hasPrefix("no drift ") } }
         #expect(debugOnly.contains { $0.hasPrefix("no drift host=web-1 revision=\(good.prefix(12)) state=in-sync") }, "\(debugOnly)")
         #expect(debugOnly.contains { $0.hasPrefix("listener fd://: passed ") }, "\(debugOnly)")
@@ -110,12 +127,12 @@ struct JournalOnRealHostTests {
 
         // A listener dockerd cannot create (nothing can make a socket in /proc): the restart fails,
         // the agent rolls back, and says so at priority err.
-        try fleet.write("fleet.yaml", Self.yaml.replacingOccurrences(of: "listeners: [fd://]", with: "listeners: [fd://, unix:///proc/berth/docker.sock]"))
+        try fleet.write("fleet.yaml", Self.yaml.replacingOccurrences(of: "tcp://0.0.0.0:2376]", with: "tcp://0.0.0.0:2376, unix:///proc/berth/docker.sock]"))
         try await CLI.git(fleet.root, "commit", "-qam", "a socket dockerd cannot create")
         let broken = try await CLI.git(fleet.root, "rev-parse", "HEAD")
         let rolledBack = try await pass(host, reports: reports)
         #expect(rolledBack.report.state == .rolledBack, "\(rolledBack.report.message)")
-        #expect(rolledBack.exitStatus == "5", "rolled-back marks the unit failed with exit 5")
+        #expect(rolledBack.result == "exit-code" && rolledBack.exitStatus == "5", "rolled-back marks the unit failed with exit 5: \(rolledBack)")
         #expect(try await host.sh("systemctl is-active docker").hasPrefix("active"))
         let errors = try await journal(host, ["-p", "err"]) { $0.contains { $0.hasPrefix("rolled-back: ") } }
         let line = try #require(errors.first { $0.hasPrefix("rolled-back: rolled back to \(good.prefix(12)): ") }, "\(errors)")
@@ -134,6 +151,9 @@ struct JournalOnRealHostTests {
         #expect(text.contains("berth_agent_restarts_total 2\n"), "one into the bad set, one back (the first pass kept no counters): \(text)")
         #expect(text.contains("berth_agent_passes_total{state=\"in-sync\"} 1\n"), "\(text)")
         #expect(text.contains("berth_agent_applied_revision_info{revision=\"\(good)\",fleet=\"prod\"} 1\n"), "\(text)")
+        let notAfter = try #require(rolledBack.report.serverCertificate?.notAfter)
+        #expect(text.contains("berth_agent_certificate_not_after_timestamp_seconds \(MetricsExposition.format(notAfter.timeIntervalSince1970))\n"), "\(text)")
+        #expect(text.contains("berth_agent_certificate_request_pending 0\n"), "\(text)")
         #expect(try await host.sh("stat -c %a \(Self.textfile)").hasPrefix("644"))
     }
 }

@@ -441,7 +441,8 @@ public enum StatusPage {
 
     static let style = """
         :root{color-scheme:light dark;--ok:#1a7f37;--warn:#9a6700;--bad:#cf222e;--idle:#6e7781;--line:#8c959f40;--soft:#8c959f1a;--muted:#57606a}
-        @media (prefers-color-scheme:dark){:root{--ok:#2da44e;--warn:#bf8700;--bad:#e5534b;--muted:#8b949e}}
+        @media (prefers-color-scheme:dark){:root{--ok:#2da44e;--warn:#bf8700;--bad:#e5534b;--muted:#8b949e}
+        td.renew{background:#4d3800!important;color:#ffd880!important}td.expired{background:#5c1a1a!important;color:#ffb3b0!important}}
         body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;padding:.9rem 1.2rem}
         header{margin-bottom:.5rem}header p{margin:.35rem 0}
         h1{font-size:1.3rem;margin:0;display:inline-block;margin-right:.8rem}.meta{display:inline-block;color:var(--muted)}

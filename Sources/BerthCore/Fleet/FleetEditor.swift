@@ -57,13 +57,19 @@ public struct FleetEditor {
         lines = all
     }
 
-    /// Removes a host's entry and everything under it.
-    public mutating func removeHost(_ name: String) throws {
+    /// The parsed document and where a host's entry starts, or an error naming the known hosts.
+    private func hostKey(_ name: String) throws -> (FleetDocument, SourceLocation) {
         let doc = try document()
         guard let key = doc.keyLocations["hosts.\(name)"] else {
             let known = doc.spec!.hosts.map(\.name)
             throw BerthError(.notFound, "host \"\(name)\" is not in fleet.yaml" + (known.isEmpty ? " (it has no hosts)" : "; known hosts: \(known.joined(separator: ", "))"))
         }
+        return (doc, key)
+    }
+
+    /// Removes a host's entry and everything under it.
+    public mutating func removeHost(_ name: String) throws {
+        let (_, key) = try hostKey(name)
         var all = lines
         let k = key.line - 1
         let end = blockEnd(all, keyLine: k)
@@ -80,11 +86,7 @@ public struct FleetEditor {
     /// Marks a host `retired: true`: a new key at the end of its entry, or an existing
     /// `retired:` set to true. The entry keeps every other setting, so un-retiring is deleting the line.
     public mutating func retireHost(_ name: String) throws {
-        let doc = try document()
-        guard let key = doc.keyLocations["hosts.\(name)"] else {
-            let known = doc.spec!.hosts.map(\.name)
-            throw BerthError(.notFound, "host \"\(name)\" is not in fleet.yaml" + (known.isEmpty ? " (it has no hosts)" : "; known hosts: \(known.joined(separator: ", "))"))
-        }
+        let (doc, key) = try hostKey(name)
         var all = lines
         let k = key.line - 1
         let hostIndent = all[k].prefix { $0 == " " }.count

@@ -17,7 +17,7 @@ extension Status {
         // AtomicFile checks each component of an absolute path for links.
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         try AtomicFile.write(page, to: absolute, mode: 0o644)
-        let inSync = status.rows.filter { ($0.state == .inSync || $0.state == .repaired) && $0.appliedRevision == status.revision && $0.trust == .verified }.count
+        let inSync = status.rows.filter(status.isInSync).count
         let size = Double(page.utf8.count)
         let shown = size >= 1_048_576 ? String(format: "%.1f MB", size / 1_048_576) : String(format: "%.0f KB", size / 1024)
         Output.print("\(watch ? UTCTime.format(now) + " " : "")wrote \(TerminalText.line(path)): \(status.rows.count) hosts, \(inSync) in sync at \(ReportFormatter.short(status.revision)) (\(shown))")

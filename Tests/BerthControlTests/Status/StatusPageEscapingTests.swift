@@ -166,9 +166,30 @@ struct StatusPageEscapingTests {
         #expect(html.contains("<b class=bad>unverified</b>"))
         #expect(html.contains("not signed by web-1&#39;s key"))
         #expect(!html.contains("planted-reason") && !html.contains("all is well"))
+        // Nor its claims: revision, drift kinds, certificate, time.
+        let row = try #require(Self.hostRows(html).first)
+        #expect(row.row.contains("<b class=bad>unverified</b><td class=none>-<td class=none>-<td class=none>-<td class=none>-<td class=bad>unverified<td class=msg>"),
+                "\(row.row)")
+        #expect(!html.contains("file-content") && !html.contains("data-t="))
     }
 
-    @Test("one row per declared host, problems first; totals; cert inside the host's renewBefore highlighted")
+    /// The host rows of a page's table, in order, each with the detail row under it (if any).
+    static func hostRows(_ html: String) -> [(host: String, row: String, more: String?)] {
+        let body = html.components(separatedBy: "<tbody>")[1].components(separatedBy: "</tbody>")[0]
+        var rows: [(host: String, row: String, more: String?)] = []
+        for piece in body.components(separatedBy: "<tr").dropFirst() {
+            if piece.hasPrefix(" class=more>") {
+                rows[rows.count - 1].more = piece
+                continue
+            }
+            var cell = piece.components(separatedBy: "<td>")[1]
+            if cell.hasPrefix("<details><summary>") { cell = String(cell.dropFirst("<details><summary>".count)) }
+            rows.append((String(cell.prefix { $0 != "<" }), piece, nil))
+        }
+        return rows
+    }
+
+    @Test("one row per declared host, problems first; totals; cert inside the host's renewBefore highlighted; details only where there are some")
     func rowsAndTotals() throws {
         var reports: [String: ReconcileReport] = [:]
         for (host, state) in [("a", HostState.inSync), ("b", .failed), ("c", .repaired), ("d", .rolledBack), ("e", .inSync)] {
@@ -179,22 +200,33 @@ struct StatusPageEscapingTests {
         reports["a"]!.serverCertificate!.notAfter = now.addingTimeInterval(10 * 86_400)   // inside the default 30d
         reports["e"]!.serverCertificate!.notAfter = now.addingTimeInterval(10 * 86_400)   // outside e's own 7d
         reports["c"]!.serverCertificate!.notAfter = now.addingTimeInterval(-86_400)
+        // A plain in-sync host, as most of a fleet is: one row, nothing to open.
+        var plain = ReconcileReport(host: "g", agentVersion: "0.9.0", time: now.addingTimeInterval(-30), state: .inSync, message: "in sync",
+                                    source: SourceStatus(kind: .git, location: "https://git.example.com/fleet.git", trust: .verified),
+                                    intervalSeconds: 300)
+        plain.appliedRevision = revision
+        plain.serverCertificate = CertificateInfo(subject: "CN=g", sans: ["g"], notAfter: now.addingTimeInterval(60 * 86_400), sha256: "ab")
+        reports["g"] = plain
         let context = StatusPage.Context(fleet: "prod", generated: now, renewBefore: ["e": 7 * 86_400])
-        let (html, _) = try page(reports, hosts: ["a", "b", "c", "d", "e", "f"], context: context)
-        let body = html.components(separatedBy: "<tbody>")[1].components(separatedBy: "</tbody>")[0]
-        let rows = body.components(separatedBy: "<tr").dropFirst()
-        #expect(rows.count == 6)
-        let order = rows.map { $0.components(separatedBy: "<td>")[1].prefix { $0 != "<" } }
-        #expect(order == ["b", "d", "f", "c", "a", "e"], "failed, rolled-back, unknown, repaired, in-sync")
-        #expect(html.contains("<strong>6 hosts</strong>: 3 in sync at this revision"))
-        #expect(html.contains("1 inside renewBefore, 1 expired"))
-        let rowA = rows.first { $0.contains("<td>a<td>") }!
-        #expect(rowA.hasPrefix(" data-t=\"renew\"") && rowA.contains("<td class=renew>") && rowA.contains("· renew"))
-        let rowE = rows.first { $0.contains("<td>e<td>") }!
-        #expect(!rowE.hasPrefix(" data-t") && !rowE.contains("class=renew") && !rowE.contains("· renew"), "\(rowE)")
-        let rowC = rows.first { $0.contains("<td>c<td>") }!
-        #expect(rowC.contains("<td class=expired>") && rowC.contains("expired"))
-        #expect(html.contains("<b class=bad>failed</b>") && html.contains("<b class=ok>in-sync</b>") && html.contains("<b class=idle>unknown</b>"))
+        let (html, _) = try page(reports, hosts: ["a", "b", "c", "d", "e", "f", "g"], context: context)
+        let rows = Self.hostRows(html)
+        #expect(rows.map(\.host) == ["b", "d", "f", "c", "a", "e", "g"], "failed, rolled-back, unknown, repaired, in-sync")
+        #expect(html.contains("<strong>7</strong> hosts · <strong class=ok>4</strong> in sync at this revision · <strong class=bad>3</strong> need attention"))
+        #expect(html.contains("certificates: <strong class=warn>1</strong> inside renewBefore, <strong class=bad>1</strong> expired"))
+        let row = Dictionary(uniqueKeysWithValues: rows.map { ($0.host, $0) })
+        #expect(row["a"]!.row.hasPrefix(" data-t=\"renew\">") && row["a"]!.row.contains("<td class=renew title=") && row["a"]!.row.contains("in 10d · renew"))
+        #expect(!row["e"]!.row.hasPrefix(" data-t") && !row["e"]!.row.contains("class=renew") && !row["e"]!.row.contains("· renew"), "\(row["e"]!.row)")
+        #expect(row["c"]!.row.hasPrefix(" data-t=\"expired\">") && row["c"]!.row.contains("<td class=expired title=") && row["c"]!.row.contains("expired 24h ago"))
+        #expect(row["b"]!.row.hasPrefix(" class=bad><td><details><summary>b</summary></details><td><b class=bad>failed</b>"))
+        #expect(row["f"]!.row.contains("<b class=idle>unknown</b>") && row["f"]!.row.contains("never"))
+        #expect(row["g"]!.row.hasPrefix("><td>g<td><b class=ok>in-sync</b><td class=rev>0123456789ab<td class=none>-<td title="), "\(row["g"]!.row)")
+        #expect(row["g"]!.more == nil && !row["g"]!.row.contains("<details>"))
+        // The rolled-back host's detail row: its message, its drift with the diff, its journal and actions.
+        let more = try #require(row["d"]!.more)
+        #expect(more.contains("<h3>drift</h3><p><b>file-content</b> <code>/etc/x</code>: differs</p><pre class=diff><span class=f>--- a</span>"))
+        #expect(more.contains("<span class=r>-old</span>\n<span class=a>+new</span></pre>"))
+        #expect(more.contains("<b>journalctl -u docker</b>") && more.contains("<b class=bad>failed</b> restart <code>docker.service</code>: changed"))
+        #expect(more.contains("report verified · commit signed by ops ssh-ed25519 AAAA"))
     }
 
     @Test("self-contained: no external reference, and the CSP names the page's own style and script by their hashes")
