@@ -51,6 +51,7 @@ struct AgentSettingsTests {
         "dockerSocket": KeyCase(line: "dockerSocket: /run/docker.sock") { $0.dockerSocket == "/run/docker.sock" },
         "metricsFile": KeyCase(line: "metricsFile: /srv/metrics/berth.prom") { $0.metricsFile == .file("/srv/metrics/berth.prom") },
         "logLevel": KeyCase(line: "logLevel: debug") { $0.logLevel == .debug },
+        "reportHistory": KeyCase(line: "reportHistory: 7") { $0.reportHistory == 7 },
     ]
 
     @Test("the documented keys, and nothing else, are accepted")
@@ -86,6 +87,7 @@ struct AgentSettingsTests {
         case "dockerSocket": others.dockerSocket = base.dockerSocket
         case "metricsFile": others.metricsFile = base.metricsFile
         case "logLevel": others.logLevel = base.logLevel
+        case "reportHistory": others.reportHistory = base.reportHistory
         default: Issue.record("unhandled key \(key)")
         }
         #expect(others == base)
@@ -151,6 +153,17 @@ struct AgentSettingsTests {
         let error = refusal("\n\n    \(line)\n")
         #expect(error?.code == .invalidInput)
         #expect(error?.message == "\(file):3:\(key.count + 7): \(key): \"\(value)\" is not a duration; write e.g. 5m or 30s")
+    }
+
+    @Test("reportHistory is a whole number from 0 to 10000, refused where the value is written otherwise",
+          arguments: ["reportHistory: -1", "reportHistory: 10001", "reportHistory: 5000000", "reportHistory: 1.5", "reportHistory: fifty"])
+    func badReportHistory(_ line: String) throws {
+        let value = String(line.dropFirst("reportHistory: ".count))
+        let error = refusal("host: web-1\n\(line)\n")
+        #expect(error?.code == .invalidInput)
+        #expect(error?.message == "\(file):2:16: reportHistory: \"\(value)\" is not a whole number from 0 to 10000; write e.g. 50")
+        #expect(try applied("reportHistory: 0\n").reportHistory == 0, "0 keeps no history")
+        #expect(AgentSettings(host: "web-1").reportHistory == 50)
     }
 
     @Test("a value that is a list or a mapping is refused", arguments: ["host: [a, b]", "repo:\n  url: x"])

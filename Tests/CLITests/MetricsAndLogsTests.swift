@@ -262,7 +262,8 @@ struct MetricsAndLogsTests {
         #expect(broken.result.status == 5, "\(broken)")
         let rollback = broken.lines.filter { $0.hasPrefix("<3>") }
         #expect(rollback.contains { $0.hasPrefix("<3>rolled-back: rolled back to ") && $0.contains(" host=web-1 ") && $0.hasSuffix(" state=rolled-back") }, "\(broken.lines)")
-        #expect(broken.lines.contains { $0.hasPrefix("<4>systemctl restart docker failed") }, "\(broken.lines)")
+        #expect(broken.lines.contains { $0.hasPrefix("<4>systemctl restart docker failed") && $0.hasSuffix(" host=web-1 revision=\(ReportFormatter.short(s.report?.desiredRevision))") },
+                "\(broken.lines)")
 
         // A bad agent.yaml under the journal is an error line too.
         try s.host.directory.write("root/etc/berth/agent.yaml", "logLevel: loud\n")

@@ -181,6 +181,10 @@ public struct Pass: Sendable {
     func apply(_ prepared: Prepared) async -> ReconcileReport {
         var report = prepared.report
         let plan = prepared.plan
+        // What the stage logs while it works (a failed restart before its rollback) names the
+        // revision it applies, as the pass's own lines do (``PassLog``).
+        var environment = environment
+        environment.logger[metadataKey: "revision"] = "\(ReportFormatter.short(report.desiredRevision))"
         let stage = ApplyStage(settings: settings, environment: environment)
         report.state = expectedState(prepared)
         if !plan.blockers.isEmpty {
