@@ -192,3 +192,21 @@ struct ApplyStage: Sendable {
         }
     }
 }
+
+extension ReconcileReport {
+    /// Says in the report why `plan` will not be applied, when it will not: a blocker (the
+    /// message and the error name each) or content held back after a rollback.
+    /// - Returns: true when the plan must not be applied.
+    mutating func refuses(_ plan: HostPlan, to what: String) -> Bool {
+        if !plan.blockers.isEmpty {
+            message = "refused to \(what): " + plan.blockers.joined(separator: "; ")
+            error = plan.blockers.joined(separator: "\n")
+            return true
+        }
+        if let held = plan.held {
+            message = held
+            return true
+        }
+        return false
+    }
+}

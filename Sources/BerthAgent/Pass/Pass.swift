@@ -187,15 +187,7 @@ public struct Pass: Sendable {
         environment.logger[metadataKey: "revision"] = "\(ReportFormatter.short(report.desiredRevision))"
         let stage = ApplyStage(settings: settings, environment: environment)
         report.state = expectedState(prepared)
-        if !plan.blockers.isEmpty {
-            report.message = "refused to change the host: " + plan.blockers.joined(separator: "; ")
-            report.error = plan.blockers.joined(separator: "\n")
-            return report
-        }
-        if let held = plan.held {
-            report.message = held
-            return report
-        }
+        if report.refuses(plan, to: "change the host") { return report }
         if !plan.actions.isEmpty {
             await stage.apply(plan, desired: prepared.desired, into: &report)
             guard report.state != .failed && report.state != .rolledBack else { return report }

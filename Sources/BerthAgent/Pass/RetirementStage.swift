@@ -126,15 +126,7 @@ struct RetirementStage: Sendable {
         var report = prepared.report
         let plan = prepared.plan
         let host = prepared.input.host.name
-        if !plan.blockers.isEmpty {
-            report.message = "refused to retire the host: " + plan.blockers.joined(separator: "; ")
-            report.error = plan.blockers.joined(separator: "\n")
-            return report
-        }
-        if let held = plan.held {
-            report.message = held
-            return report
-        }
+        if report.refuses(plan, to: "retire the host") { return report }
         if !plan.actions.isEmpty {
             let target = ApplyTarget(revision: prepared.input.revision, contentHash: RetirementInput.contentHash, expectation: expectation, probe: nil)
             await ApplyStage(settings: settings, environment: environment).apply(plan, target: target, into: &report)

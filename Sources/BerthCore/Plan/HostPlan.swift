@@ -90,3 +90,35 @@ public struct HostPlan: Sendable, Equatable {
         actions.contains { if case .restartDocker = $0 { return true } else { return false } }
     }
 }
+
+extension HostPlan {
+    /// A daemon-reload, when Berth changed a unit file (`change` says how) or systemd reports
+    /// that unit files changed on disk since it loaded them.
+    mutating func reloadSystemd(because change: String?, unit: UnitState) {
+        if let change {
+            actions.append(.daemonReload(reason: change))
+        } else if unit.needDaemonReload {
+            drift.append(DriftItem(.daemonReloadNeeded, "docker.service", "systemd reports NeedDaemonReload=yes: unit files changed on disk since they were loaded"))
+            actions.append(.daemonReload(reason: "unit files changed on disk since systemd loaded them"))
+        }
+    }
+
+    /// The end every plan shares: the restart decided, then nothing at all when a blocker stands
+    /// (dockerd could not come back: the host stays as it is) or when the same content is
+    /// quarantined after a failed verification (`held` says why, in the words of `heldBecause`).
+    mutating func conclude(restart decision: RestartDecision, quarantine: QuarantineInfo?, contentHash: String,
+                           heldBecause: (QuarantineInfo) -> String) {
+        restart = decision
+        if case .restart(let because) = decision {
+            actions.append(.restartDocker(reason: because))
+        }
+        if !blockers.isEmpty {
+            actions = []
+            restart = .notNeeded
+        } else if let quarantine, quarantine.contentHash == contentHash, !actions.isEmpty || restart != .notNeeded {
+            held = heldBecause(quarantine)
+            actions = []
+            restart = .notNeeded
+        }
+    }
+}

@@ -93,27 +93,11 @@ public enum Planner {
             }
         }
 
-        if unitFileChanged {
-            plan.actions.append(.daemonReload(reason: "\(HostLayout.dropInName) changed"))
-        } else if obs.unit.needDaemonReload {
-            plan.drift.append(DriftItem(.daemonReloadNeeded, "docker.service", "systemd reports NeedDaemonReload=yes: unit files changed on disk since they were loaded"))
-            plan.actions.append(.daemonReload(reason: "unit files changed on disk since systemd loaded them"))
-        }
-
-        plan.restart = restartDecision(input, changedRestartFiles: changedRestartFiles, plan: &plan)
-        if case .restart(let because) = plan.restart {
-            plan.actions.append(.restartDocker(reason: because))
-        }
-        if !plan.blockers.isEmpty {
-            // Nothing is applied when dockerd could not come back: the host stays as it is.
-            plan.actions = []
-            plan.restart = .notNeeded
-        } else if let quarantine = input.quarantine, quarantine.contentHash == ManagedFile.contentHash(of: input.desired),
-                  !plan.actions.isEmpty || plan.restart != .notNeeded {
-            plan.held = "the desired content of \(quarantine.revision.prefix(12)) failed verification and was rolled back (\(quarantine.reason)); "
+        plan.reloadSystemd(because: unitFileChanged ? "\(HostLayout.dropInName) changed" : nil, unit: obs.unit)
+        let restart = restartDecision(input, changedRestartFiles: changedRestartFiles, plan: &plan)
+        plan.conclude(restart: restart, quarantine: input.quarantine, contentHash: ManagedFile.contentHash(of: input.desired)) { quarantine in
+            "the desired content of \(quarantine.revision.prefix(12)) failed verification and was rolled back (\(quarantine.reason)); "
                 + "it is not applied again until the desired state changes or `berth-agent reconcile --retry`"
-            plan.actions = []
-            plan.restart = .notNeeded
         }
         return plan
     }

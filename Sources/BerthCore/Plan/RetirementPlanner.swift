@@ -73,26 +73,11 @@ public enum RetirementPlanner {
             }
         }
 
-        if removesDropIn {
-            plan.actions.append(.daemonReload(reason: "\(HostLayout.dropInName) removed"))
-        } else if obs.unit.needDaemonReload {
-            plan.drift.append(DriftItem(.daemonReloadNeeded, "docker.service", "systemd reports NeedDaemonReload=yes: unit files changed on disk since they were loaded"))
-            plan.actions.append(.daemonReload(reason: "unit files changed on disk since systemd loaded them"))
-        }
-
-        plan.restart = restartDecision(input, removesDropIn: removesDropIn, plan: &plan)
-        if case .restart(let because) = plan.restart {
-            plan.actions.append(.restartDocker(reason: because))
-        }
-        if !plan.blockers.isEmpty {
-            plan.actions = []
-            plan.restart = .notNeeded
-        } else if let quarantine = input.quarantine, quarantine.contentHash == RetirementInput.contentHash,
-                  !plan.actions.isEmpty || plan.restart != .notNeeded {
-            plan.held = "the retirement at \(quarantine.revision.prefix(12)) failed verification and was rolled back (\(quarantine.reason)); "
+        plan.reloadSystemd(because: removesDropIn ? "\(HostLayout.dropInName) removed" : nil, unit: obs.unit)
+        let restart = restartDecision(input, removesDropIn: removesDropIn, plan: &plan)
+        plan.conclude(restart: restart, quarantine: input.quarantine, contentHash: RetirementInput.contentHash) { quarantine in
+            "the retirement at \(quarantine.revision.prefix(12)) failed verification and was rolled back (\(quarantine.reason)); "
                 + "it is not tried again until the desired state changes or `berth-agent reconcile --retry`"
-            plan.actions = []
-            plan.restart = .notNeeded
         }
         return plan
     }
