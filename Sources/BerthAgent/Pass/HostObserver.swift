@@ -9,14 +9,19 @@ struct HostObserver: Sendable {
     var settings: AgentSettings
     var environment: AgentEnvironment
 
-    func observe(paths: [String], unit dockerUnit: DockerUnit, usesTLS: Bool) async -> Observation {
+    /// systemd's view of docker.service (`systemctl show`), or nil when systemd cannot say. A
+    /// pass asks while its source stage runs, so this child process and git's overlap.
+    func systemdUnit() async -> UnitState? {
+        try? await Systemctl(runner: environment.runner).show()
+    }
+
+    /// The observation, with `systemd` from ``systemdUnit()``.
+    func observe(paths: [String], unit dockerUnit: DockerUnit, usesTLS: Bool, systemd: UnitState?) async -> Observation {
         var observation = Observation()
         for path in paths {
             observation.files[path] = observeFile(path)
         }
-        if let unit = try? await Systemctl(runner: environment.runner).show() {
-            observation.unit = unit
-        }
+        if let systemd { observation.unit = systemd }
         observation.conflicts = DaemonJSON.conflicts(root: settings.root, usesTLS: usesTLS)
             + EnvironmentFiles.conflicts(unit: observation.unit, arguments: dockerUnit.keptArguments, root: settings.root)
         observation.overridingDropIns = DropInScanner.overriding(root: settings.root, reported: observation.unit.dropInPaths)

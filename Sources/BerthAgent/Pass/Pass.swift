@@ -102,6 +102,8 @@ public struct Pass: Sendable {
 
     func prepare(create: Bool) async -> Preparation {
         let applied = ReportStore(settings: settings).last()?.appliedRevision
+        let observer = HostObserver(settings: settings, environment: environment)
+        async let systemd = observer.systemdUnit() // overlaps git's processes; unused when the pass stops early
         let source = await SourceStage(settings: settings, environment: environment).sync(fetch: create, applied: applied)
         var report = baseReport(state: .inSync, message: "", source: source.status)
         report.desiredRevision = source.revision
@@ -148,8 +150,8 @@ public struct Pass: Sendable {
         report.pendingCSR = desired.certificate.pendingCSR
         report.serverCertificate = desired.certificate.installedSummary
 
-        let observation = await HostObserver(settings: settings, environment: environment)
-            .observe(paths: desired.files.map(\.path), unit: desired.unit, usesTLS: desired.host.needsServerCertificate)
+        let observation = await observer.observe(paths: desired.files.map(\.path), unit: desired.unit,
+                                                 usesTLS: desired.host.needsServerCertificate, systemd: await systemd)
         let listeners = await ListenerProber(settings: settings, environment: environment).probe(desired.expectation, unitActive: observation.unit.isActive)
         let quarantine = Quarantine.store(root: settings.root).read()
         let plan = Planner.plan(PlanInput(host: desired.host, desired: desired.files, desiredArguments: desired.rendered.dropIn.arguments,

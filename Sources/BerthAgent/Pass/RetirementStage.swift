@@ -83,8 +83,8 @@ struct RetirementStage: Sendable {
             return .finished(report)
         }
         let tlsFiles = berthTLSFiles()
-        let observation = await HostObserver(settings: settings, environment: environment)
-            .observe(paths: [HostLayout.dropIn] + tlsFiles, unit: unit, usesTLS: false)
+        let observer = HostObserver(settings: settings, environment: environment)
+        let observation = await observer.observe(paths: [HostLayout.dropIn] + tlsFiles, unit: unit, usesTLS: false, systemd: await observer.systemdUnit())
         let ledger = RestartLedger.store(root: settings.root).read()
         let mayRunBerthSet = (ledger.map { $0.contentHash != RetirementInput.contentHash } ?? false) || observation.daemonPredatesFiles
         let quarantine = Quarantine.store(root: settings.root).read()
