@@ -17,18 +17,7 @@ struct AgentMetricsTests {
     let clock = ImmediateClock()
     let bootClock = FakeBootClock()
 
-    static let yaml = """
-        apiVersion: berth/v1
-        fleet: prod
-        defaults:
-          listeners: [fd://]
-          clients: [alice]
-          restart: {policy: always}
-        hosts:
-          web-1:
-            addresses: [10.0.0.5]
-
-        """
+    static let yaml = FleetFixtures.scratchFleet(listeners: "[fd://]")
 
     init() async throws {
         fleet = try TestFleet(yaml: Self.yaml)

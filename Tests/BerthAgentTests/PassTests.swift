@@ -18,18 +18,7 @@ struct PassTests {
     let clock = ImmediateClock()
     let bootClock = FakeBootClock()
 
-    static let yaml = """
-        apiVersion: berth/v1
-        fleet: prod
-        defaults:
-          listeners: [fd://, tcp://0.0.0.0:2376]
-          clients: [alice]
-          restart: {policy: always}
-        hosts:
-          web-1:
-            addresses: [10.0.0.5]
-
-        """
+    static let yaml = FleetFixtures.scratchFleet()
 
     init() throws {
         fleet = try TestFleet(yaml: Self.yaml)

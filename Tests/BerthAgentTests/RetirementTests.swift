@@ -19,18 +19,7 @@ struct RetirementTests {
     let clock = ImmediateClock()
     let bootClock = FakeBootClock()
 
-    static let yaml = """
-        apiVersion: berth/v1
-        fleet: prod
-        defaults:
-          listeners: [fd://, tcp://0.0.0.0:2376]
-          clients: [alice]
-          restart: {policy: always}
-        hosts:
-          web-1:
-            addresses: [10.0.0.5]
-
-        """
+    static let yaml = FleetFixtures.scratchFleet()
     static let packaged = ["/usr/sbin/dockerd", "-H", "fd://", "--containerd=/run/containerd/containerd.sock", "$DOCKER_OPTS"]
 
     init() throws {

@@ -159,20 +159,7 @@ struct LifecycleCommandTests {
     /// A scratch host running the real `berth-agent` against a fleet repository, reporting to a
     /// directory and to a bare report repository.
     final class AgentSetup: @unchecked Sendable {
-        static let yaml = """
-            apiVersion: berth/v1
-            fleet: prod
-            defaults:
-              listeners: [fd://]
-              clients: [alice]
-              restart: {policy: always}
-            hosts:
-              web-1:
-                addresses: [10.0.0.5]
-              web-2:
-                addresses: [10.0.0.6]
-
-            """
+        static let yaml = FleetFixtures.scratchFleet(listeners: "[fd://]", hosts: ["web-1": "[10.0.0.5]", "web-2": "[10.0.0.6]"])
         let host: ScratchDockerHost
         let fleet: TestFleet
         let work: TemporaryDirectory

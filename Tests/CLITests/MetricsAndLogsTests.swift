@@ -10,26 +10,7 @@ import TestSupport
 /// `promtool check metrics`, which fails the test when it complains or is missing.
 @Suite("metrics and logs: berth-agent's textfile, berthctl status --format prometheus, journald priorities", .serialized)
 struct MetricsAndLogsTests {
-    static let yaml = """
-        apiVersion: berth/v1
-        fleet: prod
-        defaults:
-          listeners: [fd://]
-          clients: [alice]
-          restart: {policy: always}
-        hosts:
-          web-1:
-            addresses: [10.0.0.5]
-          web-2:
-            addresses: auto
-          web-3:
-            addresses: auto
-          web-4:
-            addresses: auto
-          web-5:
-            addresses: auto
-
-        """
+    static let yaml = FleetFixtures.scratchFleet(listeners: "[fd://]", hosts: ["web-1": "[10.0.0.5]", "web-2": "auto", "web-3": "auto", "web-4": "auto", "web-5": "auto"])
 
     final class Setup: @unchecked Sendable {
         let host: ScratchDockerHost

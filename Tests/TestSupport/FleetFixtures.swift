@@ -28,6 +28,16 @@ public enum FleetFixtures {
 
     public static var validYAML: String { validLines.joined(separator: "\n") + "\n" }
 
+    /// A small fleet for the agent's pass on a scratch root: restarts `always`, client alice,
+    /// `hosts` as name and flow-style addresses (`[10.0.0.5]`, `auto`). Tests edit it by
+    /// replacing `restart: {policy: always}`.
+    public static func scratchFleet(listeners: String = "[fd://, tcp://0.0.0.0:2376]", hosts: KeyValuePairs<String, String> = ["web-1": "[10.0.0.5]"]) -> String {
+        var lines = ["apiVersion: berth/v1", "fleet: prod", "defaults:", "  listeners: \(listeners)", "  clients: [alice]",
+                     "  restart: {policy: always}", "hosts:"]
+        for (name, addresses) in hosts { lines += ["  \(name):", "    addresses: \(addresses)"] }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     /// The valid file with line `line` (1-based) replaced; the replacement may span several lines.
     public static func replacing(_ line: Int, with text: String) -> String {
         var lines = validLines
