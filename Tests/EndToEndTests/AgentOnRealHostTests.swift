@@ -10,18 +10,7 @@ import TestSupport
 /// they do not depend on their order.
 final class AgentHostFixture: @unchecked Sendable {
     static let address = "10.231.9.2"
-    static let yaml = """
-        apiVersion: berth/v1
-        fleet: prod
-        defaults:
-          listeners: [fd://, tcp://0.0.0.0:2376]
-          clients: [alice]
-          restart: {policy: always}
-        hosts:
-          web-1:
-            addresses: [\(address)]
-
-        """
+    static let yaml = FleetFixtures.scratchFleet(hosts: ["web-1": "[\(address)]"])
 
     let fleet: TestFleet
     let reports: TemporaryDirectory

@@ -14,18 +14,7 @@ import TestSupport
 struct JournalOnRealHostTests {
     static let address = "10.231.50.2"
     /// A TCP listener, so the host needs a certificate and the textfile shows its expiry.
-    static let yaml = """
-        apiVersion: berth/v1
-        fleet: prod
-        defaults:
-          listeners: [fd://, tcp://0.0.0.0:2376]
-          clients: [alice]
-          restart: {policy: always}
-        hosts:
-          web-1:
-            addresses: [\(address)]
-
-        """
+    static let yaml = FleetFixtures.scratchFleet(hosts: ["web-1": "[\(address)]"])
     /// The unit as shipped; `journalctl -u berth-agent` filters on it.
     static let unit = "berth-agent.service"
     static let textfile = "/var/lib/prometheus/node-exporter/berth.prom"

@@ -10,20 +10,7 @@ import TestSupport
 /// TCP and leaves one behind.
 final class LifecycleHostFixture: @unchecked Sendable {
     static let address = "10.231.60.2"
-    static let yaml = """
-        apiVersion: berth/v1
-        fleet: prod
-        defaults:
-          listeners: [fd://, tcp://0.0.0.0:2376]
-          clients: [alice]
-          restart: {policy: always}
-        hosts:
-          web-1:
-            addresses: [\(address)]
-          web-2:
-            addresses: [10.231.60.6]
-
-        """
+    static let yaml = FleetFixtures.scratchFleet(hosts: ["web-1": "[\(address)]", "web-2": "[10.231.60.6]"])
     static let dropIn = "/etc/systemd/system/docker.service.d/50-berth.conf"
 
     let fleet: TestFleet

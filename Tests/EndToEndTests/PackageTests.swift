@@ -10,18 +10,7 @@ import TestSupport
        .serialized, .enabled(if: TestHost.available && BerthPackage.path != nil), .timeLimit(.minutes(10)))
 struct PackageTests {
     static let address = "10.231.40.2"
-    static let yaml = """
-        apiVersion: berth/v1
-        fleet: prod
-        defaults:
-          listeners: [fd://, tcp://0.0.0.0:2376]
-          clients: [alice]
-          restart: {policy: always}
-        hosts:
-          web-1:
-            addresses: [\(address)]
-
-        """
+    static let yaml = FleetFixtures.scratchFleet(hosts: ["web-1": "[\(address)]"])
     static let interval = 3
     static let dropIn = "/etc/systemd/system/docker.service.d/50-berth.conf"
 

@@ -13,20 +13,7 @@ import TestSupport
        .enabled(if: TestHost.available), .timeLimit(.minutes(10)))
 struct TrustOnRealHostTests {
     static let address = "10.231.12.2"
-    static let yaml = """
-        apiVersion: berth/v1
-        fleet: prod
-        defaults:
-          listeners: [fd://, tcp://0.0.0.0:2376]
-          clients: [alice]
-          restart: {policy: always}
-        hosts:
-          web-1:
-            addresses: [\(address)]
-          web-2:
-            addresses: [10.231.12.6]
-
-        """
+    static let yaml = FleetFixtures.scratchFleet(hosts: ["web-1": "[\(address)]", "web-2": "[10.231.12.6]"])
 
     @Test("signed commits only; reports through reportRepo with read-only fleet access; a forged report for another host signs nothing")
     func trust() async throws {
