@@ -36,6 +36,22 @@ public enum CLI {
         return Result(status: result.status, stdout: result.output, stderr: result.errorOutput)
     }
 
+    /// ``run(_:_:cwd:environment:input:timeout:)`` under GNU time, with the CPU time the tool used
+    /// (user + system): what reading forever or spinning would burn, and what a loaded machine
+    /// does not inflate as it does wall time. A tool that blocks instead is ended by `timeout`.
+    public static func runCPUTimed(_ tool: String, _ arguments: [String], environment: [String: String] = [:],
+                                   timeout: Duration) async throws -> (result: Result, cpuSeconds: Double) {
+        let usage = NSTemporaryDirectory() + "berth-rusage-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: usage) }
+        let result = try await run("/usr/bin/time", ["-f", "%U %S", "-o", usage, tool.hasPrefix("/") ? tool : "\(binDir)/\(tool)"] + arguments,
+                                   environment: environment, timeout: timeout)
+        // The last line: GNU time puts "Command exited with non-zero status N" before it.
+        let last = try String(contentsOfFile: usage, encoding: .utf8).split(separator: "\n").last ?? ""
+        let times = last.split(separator: " ").compactMap { Double($0) }
+        guard times.count == 2 else { throw Failure(description: "GNU time wrote no usage for \(tool): \(last)") }
+        return (result, times.reduce(0, +))
+    }
+
     /// A fixed Git identity for commits made by tests (and agents they start), whatever the machine's config.
     public static let gitIdentity = ["GIT_AUTHOR_NAME": "ops", "GIT_AUTHOR_EMAIL": "ops@example.com",
                                      "GIT_COMMITTER_NAME": "ops", "GIT_COMMITTER_EMAIL": "ops@example.com"]
@@ -49,7 +65,7 @@ public enum CLI {
     @discardableResult
     public static func git(_ dir: String, arguments args: [String]) async throws -> String {
         let result = try await run("/usr/bin/git", ["-C", dir] + args, environment: gitIdentity)
-        guard result.status == 0 else { throw GitFailure(description: "git \(args.joined(separator: " ")) in \(dir): \(result)") }
+        guard result.status == 0 else { throw Failure(description: "git \(args.joined(separator: " ")) in \(dir): \(result)") }
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -62,7 +78,7 @@ public enum CLI {
         return try await git(dir, "rev-parse", "HEAD")
     }
 
-    public struct GitFailure: Error, CustomStringConvertible {
+    public struct Failure: Error, CustomStringConvertible {
         public var description: String
     }
 }

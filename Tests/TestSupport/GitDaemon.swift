@@ -29,7 +29,7 @@ public final class GitDaemon: @unchecked Sendable {
             }
             Self.end(pid)
         }
-        throw CLI.GitFailure(description: "git daemon did not start: \(lastError)")
+        throw CLI.Failure(description: "git daemon did not start: \(lastError)")
     }
 
     public func url(_ repository: String) -> String { "git://127.0.0.1:\(port)/\(repository)" }
@@ -67,7 +67,7 @@ public final class GitDaemon: @unchecked Sendable {
         defer { for pointer in argv { free(pointer) } }
         var pid = pid_t()
         let status = posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, environ)
-        guard status == 0 else { throw CLI.GitFailure(description: "posix_spawn \(arguments[0]): \(status)") }
+        guard status == 0 else { throw CLI.Failure(description: "posix_spawn \(arguments[0]): \(status)") }
         return pid
     }
 
@@ -81,7 +81,7 @@ public final class GitDaemon: @unchecked Sendable {
     /// A port nothing listens on now: bound to port 0, read back, released.
     static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw CLI.GitFailure(description: "socket: \(errno)") }
+        guard fd >= 0 else { throw CLI.Failure(description: "socket: \(errno)") }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -91,7 +91,7 @@ public final class GitDaemon: @unchecked Sendable {
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
         }
-        guard bound else { throw CLI.GitFailure(description: "bind: \(errno)") }
+        guard bound else { throw CLI.Failure(description: "bind: \(errno)") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }

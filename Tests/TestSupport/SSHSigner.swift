@@ -11,7 +11,7 @@ public struct SSHSigner: Sendable {
         self.principal = principal
         privateKey = dir.file("\(principal)-ssh")
         let made = try await CLI.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", principal, "-f", privateKey])
-        guard made.status == 0 else { throw CLI.GitFailure(description: "ssh-keygen: \(made)") }
+        guard made.status == 0 else { throw CLI.Failure(description: "ssh-keygen: \(made)") }
     }
 
     /// `principal namespaces="git" ssh-ed25519 AAAA…`: one line of an allowed-signers file.
