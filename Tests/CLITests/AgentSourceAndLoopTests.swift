@@ -301,12 +301,11 @@ struct AgentSourceAndLoopTests {
     @Test("a remote that stops answering is given up after --git-timeout: the source is stale, the pass ends")
     func hungRemote() async throws {
         let work = try TemporaryDirectory("berth-hung")
-        let started = Date()
         // ssh that never answers (no network is touched: the "ssh" is sleep).
-        let r = try await CLI.run("berth-agent", ["reconcile", "--host", "web-1", "--root", work.file("root"), "--repo", "ssh://git.invalid/fleet.git",
+        let (r, _, took) = try await CLI.runTimed("berth-agent", ["reconcile", "--host", "web-1", "--root", work.file("root"), "--repo", "ssh://git.invalid/fleet.git",
                                             "--branch", "main", "--report-dir", work.file("reports"), "--git-timeout", "2", "--allow-unsigned"],
                             environment: ["GIT_SSH_COMMAND": "sleep 60 #"], timeout: .seconds(60))
-        #expect(Date().timeIntervalSince(started) < 20, "the pass waited for the remote: \(r)")
+        #expect(took < 20, "the pass waited for the remote (\(took) s): \(r)")
         let report = try ReconcileReport.decode(Array(try work.read("reports/web-1.json").utf8))
         #expect(report.source.stale)
         #expect(report.source.error?.contains("did not finish within 2 s") == true, "\(report.source)")
@@ -420,9 +419,10 @@ extension AgentSourceAndLoopTests {
         try r.appendComment("two")
         try await CLI.git(r.fleet.root, "commit", "-qam", "two")
         try await r.push()
-        let started = Date()
+        let pushed = Date()
         try await wait(for: try await CLI.git(r.fleet.root, "rev-parse", "HEAD"), "a pass after the branch moved")
-        #expect(Date().timeIntervalSince(started) < 10)
+        // The agent's own clock, in its report: this process may be scheduled late on a loaded machine.
+        if let finished = report()?.time { #expect(finished.timeIntervalSince(pushed) < 10, "the pass ended \(finished.timeIntervalSince(pushed)) s after the push") }
         kill(agent.processIdentifier, SIGTERM)
     }
 }

@@ -25,7 +25,7 @@ struct HostileInputTests {
 
         /// `berthctl status` and the CPU time it used; the wall time only guards against a hang.
         func status(_ extra: [String] = []) async throws -> (result: CLI.Result, seconds: Double) {
-            let run = try await CLI.runCPUTimed("berthctl", ["status", "--reports", reports.path, "--repo", fleet.root] + extra, timeout: .seconds(30))
+            let run = try await CLI.runTimed("berthctl", ["status", "--reports", reports.path, "--repo", fleet.root] + extra, timeout: .seconds(30))
             return (run.result, run.cpuSeconds)
         }
     }
@@ -118,7 +118,7 @@ struct HostileInputTests {
         let root = try TemporaryDirectory("berth-bad-root")
         try root.write("lib/systemd/system/docker.service", "[Service]\nExecStart=/usr/sbin/dockerd -H fd://\n")
         // CPU time, which reading /dev/zero or a huge file would burn; blocking ends at the timeout.
-        let (pass, cpu) = try await CLI.runCPUTimed("berth-agent", ["reconcile", "--host", "web-1", "--root", root.path, "--state", fleet.root,
+        let (pass, cpu, _) = try await CLI.runTimed("berth-agent", ["reconcile", "--host", "web-1", "--root", root.path, "--state", fleet.root,
                                                                     "--report-dir", root.file("reports")], timeout: .seconds(60))
         #expect(cpu < 5, "\(name): the pass used \(cpu) s of CPU")
         #expect(pass.status == 7, "\(name): \(pass)")

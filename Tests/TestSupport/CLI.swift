@@ -37,19 +37,21 @@ public enum CLI {
     }
 
     /// ``run(_:_:cwd:environment:input:timeout:)`` under GNU time, with the CPU time the tool used
-    /// (user + system): what reading forever or spinning would burn, and what a loaded machine
-    /// does not inflate as it does wall time. A tool that blocks instead is ended by `timeout`.
-    public static func runCPUTimed(_ tool: String, _ arguments: [String], environment: [String: String] = [:],
-                                   timeout: Duration) async throws -> (result: Result, cpuSeconds: Double) {
+    /// (user + system) and its real time, both taken by GNU time as the tool ends: CPU time is what
+    /// reading forever or spinning would burn and what a loaded machine does not inflate; the real
+    /// time does not include this process's own wait to be scheduled again (its cooperative pool can
+    /// be starved for seconds by tests that block it). A tool that blocks is ended by `timeout`.
+    public static func runTimed(_ tool: String, _ arguments: [String], environment: [String: String] = [:],
+                                timeout: Duration) async throws -> (result: Result, cpuSeconds: Double, wallSeconds: Double) {
         let usage = NSTemporaryDirectory() + "berth-rusage-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: usage) }
-        let result = try await run("/usr/bin/time", ["-f", "%U %S", "-o", usage, tool.hasPrefix("/") ? tool : "\(binDir)/\(tool)"] + arguments,
+        let result = try await run("/usr/bin/time", ["-f", "%e %U %S", "-o", usage, tool.hasPrefix("/") ? tool : "\(binDir)/\(tool)"] + arguments,
                                    environment: environment, timeout: timeout)
         // The last line: GNU time puts "Command exited with non-zero status N" before it.
         let last = try String(contentsOfFile: usage, encoding: .utf8).split(separator: "\n").last ?? ""
         let times = last.split(separator: " ").compactMap { Double($0) }
-        guard times.count == 2 else { throw Failure(description: "GNU time wrote no usage for \(tool): \(last)") }
-        return (result, times.reduce(0, +))
+        guard times.count == 3 else { throw Failure(description: "GNU time wrote no usage for \(tool): \(last)") }
+        return (result, times[1] + times[2], times[0])
     }
 
     /// A fixed Git identity for commits made by tests (and agents they start), whatever the machine's config.
