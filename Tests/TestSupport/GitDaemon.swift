@@ -17,7 +17,10 @@ public final class GitDaemon: @unchecked Sendable {
             let pid = try Self.spawn(["/usr/bin/git", "daemon", "--reuseaddr", "--listen=127.0.0.1", "--port=\(port)", "--base-path=\(base)",
                                       "--export-all", "--enable=receive-pack", "--max-connections=0", "--informative-errors", base])
             for _ in 0..<50 {
-                let probe = try await CLI.run("/usr/bin/git", ["ls-remote", "git://127.0.0.1:\(port)/"], timeout: .seconds(5))
+                // A generous timeout: the reply comes at once, but this process can be scheduled
+                // late on a loaded machine, and a short timeout then fires first (a CI run failed
+                // so at 5 s with the daemon's answer already printed).
+                let probe = try await CLI.run("/usr/bin/git", ["ls-remote", "git://127.0.0.1:\(port)/"], timeout: .seconds(60))
                 // Any answer from a daemon (even "no such repository") means it listens.
                 if !probe.stderr.contains("unable to connect") {
                     self.port = port
