@@ -345,7 +345,7 @@ struct AgentSourceAndLoopTests {
     }
 
     @Test("run: a pass at start, on SIGHUP and when fleet.yaml changes; READY=1 to $NOTIFY_SOCKET; SIGTERM ends it")
-    func runLoop() throws {
+    func runLoop() async throws {
         let work = try TemporaryDirectory("berth-run")
         let fleet = try TestFleet()
         let notify = try NotifySocket(path: work.file("notify.sock"))
@@ -365,26 +365,26 @@ struct AgentSourceAndLoopTests {
         func passes() -> Int {
             ((try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "").split(separator: "\n").filter { $0.hasPrefix("web-1: ") }.count
         }
-        func waitFor(_ count: Int, _ what: String) {
+        func waitFor(_ count: Int, _ what: String) async throws {
             let deadline = Date().addingTimeInterval(20)
-            while passes() < count, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+            while passes() < count, Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
             #expect(passes() == count, "\(what): \(passes()) passes; stderr: \((try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "")")
         }
 
-        waitFor(1, "the first pass")
+        try await waitFor(1, "the first pass")
         #expect(notify.received(within: 5).contains("READY=1"))
         kill(agent.processIdentifier, SIGHUP)
-        waitFor(2, "a pass on SIGHUP")
-        Thread.sleep(forTimeInterval: 1.5)
+        try await waitFor(2, "a pass on SIGHUP")
+        try await Task.sleep(for: .milliseconds(1500))
         #expect(passes() == 2, "no pass without a reason (interval is an hour)")
         try fleet.write("fleet.yaml", try fleet.directory.read("fleet.yaml") + "# changed\n")
-        waitFor(3, "a pass when fleet.yaml changes")
+        try await waitFor(3, "a pass when fleet.yaml changes")
         try fleet.write("clients/dave.pem", try fleet.directory.read("clients/ci.pem"))
-        waitFor(4, "a pass when a file under clients/ appears")
+        try await waitFor(4, "a pass when a file under clients/ appears")
 
         kill(agent.processIdentifier, SIGTERM)
         let deadline = Date().addingTimeInterval(15)
-        while agent.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        while agent.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
         #expect(!agent.isRunning, "SIGTERM did not end the loop")
         if !agent.isRunning { #expect(agent.terminationStatus == 0) }
     }

@@ -277,17 +277,24 @@ public struct SyntheticFleet: Sendable {
     }
 
     /// `work(0..<count)` on every core, results in index order.
+    ///
+    /// On threads of its own, not Swift's cooperative pool: this is seconds of CPU (10,000 keys,
+    /// certificates and signatures), and a pool it filled would schedule every other task of the
+    /// process late. In a test process that made unrelated tests' timeouts fire.
     static func parallel<T: Sendable>(_ count: Int, _ work: @escaping @Sendable (Int) throws -> T) async throws -> [T] {
         let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        return try await withThrowingTaskGroup(of: [(Int, T)].self) { group in
+        let results = ParallelResults<T>(count: count, workers: workers)
+        return try await withCheckedThrowingContinuation { continuation in
+            results.continuation = continuation
             for worker in 0..<workers {
-                group.addTask {
-                    try stride(from: worker, to: count, by: workers).map { ($0, try work($0)) }
-                }
+                Thread {
+                    do {
+                        results.finish(try stride(from: worker, to: count, by: workers).map { ($0, try work($0)) })
+                    } catch {
+                        results.fail(error)
+                    }
+                }.start()
             }
-            var slots = [T?](repeating: nil, count: count)
-            for try await chunk in group { for (index, value) in chunk { slots[index] = value } }
-            return slots.map { $0! }
         }
     }
 
@@ -304,5 +311,38 @@ public struct SyntheticFleet: Sendable {
         guard written == bytes.count, fchmod(fd, mode_t(mode)) == 0 else {
             throw BerthError(.io, "cannot write \(path): \(String(cString: strerror(errno)))")
         }
+    }
+}
+
+/// What ``SyntheticFleet/parallel(_:_:)``'s threads hand back: the continuation is resumed once,
+/// when the last worker is done, with every result in index order or the first error.
+private final class ParallelResults<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [T?]
+    private var pending: Int
+    private var error: (any Error)?
+    var continuation: CheckedContinuation<[T], any Error>?
+
+    init(count: Int, workers: Int) {
+        slots = [T?](repeating: nil, count: count)
+        pending = workers
+    }
+
+    func finish(_ chunk: [(Int, T)]) {
+        end { for (index, value) in chunk { slots[index] = value } }
+    }
+
+    func fail(_ error: any Error) {
+        end { if self.error == nil { self.error = error } }
+    }
+
+    private func end(_ record: () -> Void) {
+        lock.lock()
+        record()
+        pending -= 1
+        let done = pending == 0
+        lock.unlock()
+        guard done, let continuation else { return }
+        if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: slots.map { $0! }) }
     }
 }
