@@ -283,9 +283,8 @@ public struct SyntheticFleet: Sendable {
     /// process late. In a test process that made unrelated tests' timeouts fire.
     static func parallel<T: Sendable>(_ count: Int, _ work: @escaping @Sendable (Int) throws -> T) async throws -> [T] {
         let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        let results = ParallelResults<T>(count: count, workers: workers)
         return try await withCheckedThrowingContinuation { continuation in
-            results.continuation = continuation
+            let results = ParallelResults(count: count, workers: workers, continuation: continuation)
             for worker in 0..<workers {
                 Thread {
                     do {
@@ -321,11 +320,12 @@ private final class ParallelResults<T: Sendable>: @unchecked Sendable {
     private var slots: [T?]
     private var pending: Int
     private var error: (any Error)?
-    var continuation: CheckedContinuation<[T], any Error>?
+    private let continuation: CheckedContinuation<[T], any Error>
 
-    init(count: Int, workers: Int) {
+    init(count: Int, workers: Int, continuation: CheckedContinuation<[T], any Error>) {
         slots = [T?](repeating: nil, count: count)
         pending = workers
+        self.continuation = continuation
     }
 
     func finish(_ chunk: [(Int, T)]) {
@@ -342,7 +342,7 @@ private final class ParallelResults<T: Sendable>: @unchecked Sendable {
         pending -= 1
         let done = pending == 0
         lock.unlock()
-        guard done, let continuation else { return }
+        guard done else { return }
         if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: slots.map { $0! }) }
     }
 }
